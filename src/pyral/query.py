@@ -452,6 +452,9 @@ class _Parser:
                     break
                 if word in _CONJUNCTIONS and self._starts_condition(self.pos + 1):
                     break
+                if self._starts_condition(self.pos):
+                    raise self.error(f"missing AND/OR before {tok.text!r} (quote values that contain "
+                                     "an operator)")
             if tok.kind == "(":
                 depth += 1
             elif tok.kind == ")":
@@ -462,6 +465,8 @@ class _Parser:
         if depth:
             raise self.error("unbalanced parentheses in value")
         toks = self.toks[first:self.pos]
+        if len(toks) > 1 and toks[-1].kind == "w" and toks[-1].text.lower() in _CONJUNCTIONS:
+            raise self.error(f"dangling {toks[-1].text!r} (quote the value if it is part of it)")
         text = self.source[toks[0].start:toks[-1].end]
         single_quoted = (len(toks) == 1 and len(text) >= 2 and text[0] == '"' and text[-1] == '"'
                          and text.count('"') == 2)
@@ -522,7 +527,10 @@ def _parse_string(text: str) -> Q | None:
     stripped = text.strip()
     if not stripped:
         return None
-    return _Parser(stripped).parse()
+    try:
+        return _Parser(stripped).parse()
+    except RecursionError:
+        raise _syntax_error(stripped[:80] + "...", "parentheses nested too deeply") from None
 
 
 def _dict_condition(key: Any, value: Any) -> Q:

@@ -334,7 +334,7 @@ def test_builder_comparisons() -> None:
     assert str(where("Owner").is_null()) == "(Owner = null)"
     assert str(where("Owner").is_not_null()) == "(Owner != null)"
     assert str(where("Owner") == None) == "(Owner = null)"  # noqa: E711
-    assert str(2 < where("PlanEstimate")) == "(PlanEstimate > 2)"
+    assert str(2 < where("PlanEstimate")) == "(PlanEstimate > 2)"  # noqa: SIM300
 
 
 def test_builder_in_and_not_in() -> None:

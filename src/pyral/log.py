@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import sys
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -121,6 +122,7 @@ class RallyLog:
         self._logger = logging.getLogger(logger_name)
         self._handler: logging.Handler | None = None
         self._attrget = False
+        self._lock = threading.RLock()  # guards handler swaps against concurrent writes
 
     # -- state ---------------------------------------------------------------------------------
 
@@ -162,15 +164,17 @@ class RallyLog:
         handler.setLevel(logging.NOTSET)
         handler.setFormatter(_TimestampFormatter())
         handler.addFilter(RedactingFilter())
-        self._handler = handler
-        self._attrget = bool(attrget)
+        with self._lock:
+            self._handler = handler
+            self._attrget = bool(attrget)
         self.write(f"Following entries record Rally REST API interaction via {self.service_url} "
                    f"for user {self.user}")
 
     def disableLogging(self) -> None:
         """Stop logging; close the file if this object opened it (caller streams stay open)."""
-        handler, self._handler = self._handler, None
-        self._attrget = False
+        with self._lock:
+            handler, self._handler = self._handler, None
+            self._attrget = False
         if handler is None:
             return
         try:
@@ -189,8 +193,9 @@ class RallyLog:
             return
         record = self._logger.makeRecord(self._logger.name, INTERACTION_LEVEL, __file__, 0,
                                          redact(message), (), None, func="write")
-        if self._handler is not None:
-            self._handler.handle(record)
+        with self._lock:
+            if self._handler is not None:
+                self._handler.handle(record)
         if to_logger:
             self._logger.handle(record)
 

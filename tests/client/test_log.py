@@ -307,3 +307,32 @@ def test_redacting_filter() -> None:
     record = logging.LogRecord("pyral", logging.INFO, __file__, 1, "auth %s", ("ZSESSIONID: secretvalue",), None)
     assert RedactingFilter().filter(record) is True
     assert record.getMessage() == "auth ZSESSIONID: ***"
+
+
+def test_concurrent_writes_and_toggles(tmp_path: Path) -> None:
+    import threading
+
+    path = tmp_path / "threads.log"
+    log = RallyLog(SERVICE, "u")
+    log.enableLogging(str(path))
+    errors: list[BaseException] = []
+
+    def writer(n: int) -> None:
+        try:
+            for i in range(200):
+                log.request("GET", f"Defect/{n}-{i}")
+        except BaseException as exc:  # pragma: no cover - failure path
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for t in threads:
+        t.start()
+    for _ in range(20):
+        log.disableLogging()
+        log.enableLogging(str(path), append=True)
+    for t in threads:
+        t.join()
+    log.disableLogging()
+    assert errors == []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        assert re.match(TS + " (GET Defect/\\d-\\d+|Following entries record .*)$", line), line

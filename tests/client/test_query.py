@@ -677,3 +677,18 @@ def test_query_builder_shim() -> None:
     assert query_builder.RallyUrlBuilder is RallyUrlBuilder
     assert query_builder.RallyQueryFormatter is RallyQueryFormatter
     assert sorted(query_builder.__all__) == ["RallyQueryFormatter", "RallyUrlBuilder"]
+
+
+@pytest.mark.parametrize("criteria", [
+    'Name contains "R&D #1 + 50% (draft)"',
+    "Name = a+b",
+    'Name = "x=y;z?w/v"',
+    ["Project.Name = R&D", "FormattedID != US100"],
+])
+def test_transport_encoding_round_trips(criteria: Any) -> None:
+    """Our decoded output survives httpx's parameter encoding byte for byte."""
+    import httpx
+
+    expression = format_query(criteria)
+    url = httpx.URL("https://rally1.rallydev.com/slm/webservice/v2.0/defect", params={"query": expression})
+    assert dict(parse_qsl(url.query.decode("ascii"), keep_blank_values=True))["query"] == expression

@@ -1,0 +1,64 @@
+"""pyral: a typed, thread-safe, drop-in replacement for the Rally REST toolkit for Python.
+
+``from pyral import Rally, rallyWorkset`` works as with upstream pyral 1.7.0.
+"""
+
+from ._version import VERSION_STRING, __version__
+from .client import BatchResults, Rally
+from .config import rallySettings, rallyWorkset
+from .context import RallyContext, RallyContextHelper
+from .entity import CustomField, InvalidRallyTypeNameError, Persistable, classFor
+from .errors import (
+    InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
+)
+from .errors import (
+    MultipleOperationError,
+    RallyAttributeNameError,
+    RallyAuthError,
+    RallyConnectionError,
+    RallyContextError,
+    RallyError,
+    RallyNotFoundError,
+    RallyQuerySyntaxError,
+    RallyResponseError,
+    RallyRESTAPIError,
+    RallyValidationError,
+    UnreferenceableOIDError,
+)
+from .query import RallyUrlBuilder, where
+from .response import RallyRESTResponse
+from .schema import SchemaItem, SchemaItemAttribute
+
+assert InvalidRallyTypeNameError is _InvalidRallyTypeNameError
+
+__all__ = [
+    "VERSION_STRING",
+    "BatchResults",
+    "CustomField",
+    "InvalidRallyTypeNameError",
+    "MultipleOperationError",
+    "Persistable",
+    "Rally",
+    "RallyAttributeNameError",
+    "RallyAuthError",
+    "RallyConnectionError",
+    "RallyContext",
+    "RallyContextError",
+    "RallyContextHelper",
+    "RallyError",
+    "RallyNotFoundError",
+    "RallyQuerySyntaxError",
+    "RallyRESTAPIError",
+    "RallyRESTResponse",
+    "RallyResponseError",
+    "RallyUrlBuilder",
+    "RallyValidationError",
+    "SchemaItem",
+    "SchemaItemAttribute",
+    "UnreferenceableOIDError",
+    "__version__",
+    "classFor",
+    "rallySettings",
+    "rallyWorkset",
+    "where",
+]

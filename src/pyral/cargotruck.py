@@ -1,0 +1,5 @@
+"""Upstream import path ``pyral.cargotruck`` (compatibility shim; see ``pyral.response``)."""
+
+from .response import CargoTruck
+
+__all__ = ["CargoTruck"]

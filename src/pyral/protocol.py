@@ -1,0 +1,385 @@
+"""Sans-I/O core of the client: WSAPI request descriptions and envelope parsing.
+
+Nothing here touches a socket.  :class:`Request` describes one HTTP exchange (method, path
+relative to the service root, ordered query parameters, JSON body); the builder functions
+produce the exact requests the client sends; :func:`parse_envelope` turns a decoded JSON body
+into an :class:`Envelope` (kind, errors, warnings, paging numbers, result items).
+A transport (sync today, async later) only has to send a :class:`Request` and hand back status,
+headers and the decoded body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
+
+from .errors import RallyResponseError
+
+WEB_SERVICE_PATH = "slm/webservice/v2.0"
+SCHEMA_SERVICE_PATH = "slm/schema/v2.0"
+MAX_PAGESIZE = 2000
+DEFAULT_PAGESIZE = 1000
+MAX_ITEMS = 1_000_000
+
+_REF_SPLIT = re.compile(r"/(?:webservice|schema)/v2\.[0x]/", re.IGNORECASE)
+_FORMATTED_ID = re.compile(r"^[A-Za-z]+\d+$")
+_TRUTHY = {"1", "true", "yes", "on"}
+
+Params = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Request:
+    """One WSAPI request, independent of any HTTP library.
+
+    ``path`` is relative to the service root (``HierarchicalRequirement``, ``defect/12``,
+    ``security/authorize``); ``service`` selects the web service or the schema service.
+    """
+
+    method: str
+    path: str
+    params: Params = ()
+    body: Any = None
+    service: str = "webservice"
+
+    @property
+    def idempotent(self) -> bool:
+        """True for requests that may be retried safely (GET only; writes never are)."""
+        return self.method == "GET"
+
+    def query_string(self) -> str:
+        """The encoded query string (``/`` and ``,`` are kept readable, as upstream sends them)."""
+        return "&".join(f"{quote(k, safe='')}={quote(v, safe='/,:')}" for k, v in self.params)
+
+    def resource(self) -> str:
+        """``path?query`` as used in logs, reprs and :attr:`RallyRESTResponse.resource`."""
+        qs = self.query_string()
+        return f"{self.path}?{qs}" if qs else self.path
+
+    def with_param(self, name: str, value: str) -> Request:
+        """A copy with ``name`` set to ``value`` (replacing an existing value)."""
+        params = tuple((k, v) for k, v in self.params if k != name) + ((name, value),)
+        return Request(self.method, self.path, params, self.body, self.service)
+
+
+@dataclass
+class Envelope:
+    """A parsed WSAPI answer.
+
+    ``kind`` is upstream's request type: ``Query``, ``Operation``, ``Create``, ``Update``,
+    ``Delete``, ``Batch`` or ``ImpliedQuery`` (single-object read).  ``results`` holds the
+    items to iterate; ``obj`` the ``Object`` of a create/update or the single object read.
+    """
+
+    kind: str
+    key: str
+    data: dict[str, Any]
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    total: int = 0
+    start: int = 0
+    page_size: int = 0
+    results: list[Any] = field(default_factory=list)
+    obj: dict[str, Any] | None = None
+
+
+_RESULT_KINDS = {
+    "QueryResult": "Query",
+    "OperationResult": "Operation",
+    "CreateResult": "Create",
+    "UpdateResult": "Update",
+    "DeleteResult": "Delete",
+    "BatchResult": "Batch",
+}
+
+
+def _as_int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _as_messages(value: Any) -> list[str]:
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    return [str(v) for v in value]
+
+
+def parse_envelope(body: Any, target: str | None = None) -> Envelope:
+    """Classify and unpack a decoded WSAPI JSON body.
+
+    ``target`` is the expected type name of a single-object read (used only to pick the key
+    when the body has several); raises :class:`RallyResponseError` for anything that is not a
+    WSAPI envelope.
+    """
+    if not isinstance(body, dict) or not body:
+        raise RallyResponseError(f"Response is not a WSAPI JSON envelope: {str(body)[:120]}")
+    for key, kind in _RESULT_KINDS.items():
+        if key in body and isinstance(body[key], dict):
+            data = body[key]
+            env = Envelope(kind=kind, key=key, data=data,
+                           errors=_as_messages(data.get("Errors")),
+                           warnings=_as_messages(data.get("Warnings")),
+                           total=_as_int(data.get("TotalResultCount")),
+                           start=_as_int(data.get("StartIndex")),
+                           page_size=_as_int(data.get("PageSize")))
+            results = data.get("Results")
+            env.results = list(results) if isinstance(results, list) else []
+            obj = data.get("Object")
+            env.obj = obj if isinstance(obj, dict) else None
+            return env
+    if body.get("_CreatedAt") == "just now" and "_ref" in body:
+        return Envelope(kind="Create", key="", data=body, obj=body)
+    key = _pick_object_key(body, target)
+    inner = body[key]
+    if not isinstance(inner, dict):
+        raise RallyResponseError(f"missing _Xx_Result specifier for target {target or key}")
+    obj = {k: v for k, v in inner.items() if k not in ("Errors", "Warnings")}
+    obj.setdefault("_type", key)
+    env = Envelope(kind="ImpliedQuery", key=key, data=inner,
+                   errors=_as_messages(inner.get("Errors")),
+                   warnings=_as_messages(inner.get("Warnings")),
+                   total=1, start=1, page_size=1, results=[obj], obj=obj)
+    return env
+
+
+def _pick_object_key(body: Mapping[str, Any], target: str | None) -> str:
+    keys = [k for k, v in body.items() if isinstance(v, dict)]
+    if not keys:
+        raise RallyResponseError("Response carries no object")
+    if target:
+        wanted = target.split("/")[-1].lower()
+        for k in keys:
+            if k.lower() == wanted or k.lower() == target.lower():
+                return k
+    return keys[0]
+
+
+# --------------------------------------------------------------------------------------------
+# refs and identifiers
+
+
+def ref_path(ref: str) -> str:
+    """The service-relative part of a ref: ``https://h/slm/webservice/v2.0/defect/1`` → ``defect/1``.
+
+    Short forms (``/defect/1``, ``defect/1``) are returned without the leading slash; any
+    query string is dropped.
+    """
+    ref = ref.split("?", 1)[0]
+    parts = _REF_SPLIT.split(ref, maxsplit=1)
+    tail = parts[1] if len(parts) == 2 else ref
+    return tail.strip("/")
+
+
+def oid_from_ref(ref: str) -> int | str:
+    """The object id (last path segment) of a ref, as an int when it is numeric."""
+    last = ref_path(ref).rsplit("/", 1)[-1]
+    return int(last) if last.isdigit() else last
+
+
+def type_path_from_ref(ref: str) -> str:
+    """The type part of an object ref: ``.../portfolioitem/feature/7`` → ``portfolioitem/feature``."""
+    path = ref_path(ref)
+    return path.rsplit("/", 1)[0] if "/" in path else path
+
+
+def is_oid(value: Any) -> bool:
+    """True for ints and all-digit strings."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return value > 0
+    return isinstance(value, str) and value.strip().isdigit()
+
+
+def is_formatted_id(value: Any) -> bool:
+    """True for FormattedIDs with any alphabetic prefix (``F12``, ``DE3``, ``US10``, ``TC4``)."""
+    return isinstance(value, str) and bool(_FORMATTED_ID.match(value.strip()))
+
+
+def flag(value: Any) -> str:
+    """Upstream truthiness for scope flags: ``1, True, 'true', 'True'`` → ``'true'``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "true" if str(value).strip().lower() in _TRUTHY else "false"
+
+
+# --------------------------------------------------------------------------------------------
+# request builders
+
+
+def context_params(workspace_ref: str | None, project_ref: str | None,
+                   scope_up: Any = False, scope_down: Any = False,
+                   scoping: bool = True) -> list[tuple[str, str]]:
+    """``workspace``/``project``/``projectScopeUp``/``projectScopeDown`` params (upstream order)."""
+    params: list[tuple[str, str]] = []
+    if workspace_ref:
+        params.append(("workspace", workspace_ref))
+    if project_ref:
+        params.append(("project", project_ref))
+        if scoping:
+            params.append(("projectScopeUp", flag(scope_up)))
+            params.append(("projectScopeDown", flag(scope_down)))
+    return params
+
+
+def query_request(entity_path: str, *, fetch: str, query: str | None = None,
+                  order: str | None = None, context: Sequence[tuple[str, str]] = (),
+                  pagesize: int = DEFAULT_PAGESIZE, start: int = 1) -> Request:
+    """``GET <type>?fetch=..&query=..&order=..&workspace..&pagesize=..&start=..``."""
+    params: list[tuple[str, str]] = [("fetch", fetch)]
+    if query:
+        params.append(("query", query))
+    if order:
+        params.append(("order", order))
+    params.extend(context)
+    params.append(("pagesize", str(pagesize)))
+    params.append(("start", str(start)))
+    return Request("GET", entity_path, tuple(params))
+
+
+def page_request(first: Request, start: int) -> Request:
+    """The request for the page beginning at ``start`` (same URL, new ``start``)."""
+    params = tuple((k, str(start)) if k == "start" else (k, v) for k, v in first.params)
+    if not any(k == "start" for k, _ in first.params):
+        params += (("start", str(start)),)
+    return Request(first.method, first.path, params, first.body, first.service)
+
+
+def read_request(path: str, *, context: Sequence[tuple[str, str]] = (),
+                 fetch: str | None = None) -> Request:
+    """``GET <type>/<oid>`` (single object envelope)."""
+    params: list[tuple[str, str]] = []
+    if fetch:
+        params.append(("fetch", fetch))
+    params.extend(context)
+    return Request("GET", path, tuple(params))
+
+
+def collection_request(path: str, *, fetch: str | None = "true", query: str | None = None,
+                       order: str | None = None, context: Sequence[tuple[str, str]] = (),
+                       pagesize: int = MAX_PAGESIZE, start: int = 1) -> Request:
+    """``GET <type>/<oid>/<Collection>`` as a paged query."""
+    params: list[tuple[str, str]] = []
+    if fetch:
+        params.append(("fetch", fetch))
+    if query:
+        params.append(("query", query))
+    if order:
+        params.append(("order", order))
+    params.extend(context)
+    params.append(("pagesize", str(pagesize)))
+    params.append(("start", str(start)))
+    return Request("GET", path, tuple(params))
+
+
+def security_token_request() -> Request:
+    """``GET security/authorize``."""
+    return Request("GET", "security/authorize")
+
+
+def _write_params(key: str | None, context: Sequence[tuple[str, str]],
+                  fetch: str | None = "true") -> tuple[tuple[str, str], ...]:
+    params: list[tuple[str, str]] = []
+    if fetch:
+        params.append(("fetch", fetch))
+    if key:
+        params.append(("key", key))
+    params.extend(context)
+    return tuple(params)
+
+
+def create_request(entity_path: str, wrapper: str, data: Mapping[str, Any], *,
+                   key: str | None = None, context: Sequence[tuple[str, str]] = ()) -> Request:
+    """``PUT <type>/create`` with body ``{"<Type>": {...}}`` (never retried)."""
+    return Request("PUT", f"{entity_path.lower()}/create", _write_params(key, context),
+                   {wrapper: dict(data)})
+
+
+def update_request(entity_path: str, wrapper: str, oid: int | str, data: Mapping[str, Any], *,
+                   key: str | None = None, context: Sequence[tuple[str, str]] = (),
+                   extra: Sequence[tuple[str, str]] = ()) -> Request:
+    """``POST <type>/<oid>`` with body ``{"<Type>": {...}}`` (never retried)."""
+    params = tuple(extra) + _write_params(key, context)
+    return Request("POST", f"{entity_path.lower()}/{oid}", params, {wrapper: dict(data)})
+
+
+def delete_request(entity_path: str, oid: int | str, *, key: str | None = None,
+                   context: Sequence[tuple[str, str]] = ()) -> Request:
+    """``DELETE <type>/<oid>``."""
+    return Request("DELETE", f"{entity_path.lower()}/{oid}", _write_params(key, context, None))
+
+
+def collection_change_request(target_path: str, collection: str, op: str,
+                              refs: Iterable[str], *, key: str | None = None,
+                              fetch: str | None = "Name,ObjectID") -> Request:
+    """``POST <type>/<oid>/<Collection>/add|remove`` with body ``{"CollectionItems": [...]}``."""
+    body = {"CollectionItems": [{"_ref": r} for r in refs]}
+    return Request("POST", f"{target_path}/{collection}/{op}", _write_params(key, (), fetch), body)
+
+
+def batch_request(entries: Sequence[Mapping[str, Any]], *, key: str | None = None,
+                  context: Sequence[tuple[str, str]] = (),
+                  fetch: str = "FormattedID,Name,ObjectID") -> Request:
+    """``POST batch`` with body ``{"Batch": [{"Entry": {...}}, ...]}``."""
+    params: list[tuple[str, str]] = []
+    if key:
+        params.append(("key", key))
+    params.extend(context)
+    params.append(("fetch", fetch))
+    return Request("POST", "batch", tuple(params), {"Batch": [{"Entry": dict(e)} for e in entries]})
+
+
+def schema_request(workspace_oid: int | str) -> Request:
+    """``GET slm/schema/v2.0/workspace/<oid>``."""
+    return Request("GET", f"workspace/{workspace_oid}", (), None, service="schema")
+
+
+# --------------------------------------------------------------------------------------------
+# error text helpers
+
+_INVALID_KEY = "invalid key"
+
+
+def is_invalid_key_error(errors: Iterable[str]) -> bool:
+    """True when Rally rejected the security token (``Not authorized ...: Invalid key``)."""
+    return any(_INVALID_KEY in e.lower() for e in errors)
+
+
+def clamp_pagesize(pagesize: Any) -> int:
+    """Validate ``pagesize`` (1..2000; upstream passed anything through)."""
+    try:
+        size = int(pagesize)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"pagesize must be an integer, not {pagesize!r}") from exc
+    if size < 1:
+        raise ValueError(f"pagesize must be >= 1, not {size}")
+    return min(size, MAX_PAGESIZE)
+
+
+def checked_start(start: Any) -> int:
+    """Validate ``start`` (>= 1; upstream silently ignored bad values)."""
+    try:
+        value = int(start)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"start must be an integer, not {start!r}") from exc
+    if value < 1:
+        raise ValueError(f"start must be >= 1, not {value}")
+    return value
+
+
+def checked_limit(limit: Any) -> int:
+    """Validate ``limit`` (>= 0, capped at 1,000,000 like upstream)."""
+    try:
+        value = int(limit)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"limit must be an integer, not {limit!r}") from exc
+    if value < 0:
+        raise ValueError(f"limit must be >= 0, not {value}")
+    return min(value, MAX_ITEMS)

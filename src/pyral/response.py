@@ -1,0 +1,273 @@
+"""``RallyRESTResponse``: the result of a query, iterated page by page.
+
+Pages are streamed: only the current page (plus, when pages are fetched concurrently, the
+pages in flight) is held in memory.  With ``threads=N`` - or automatically when more than two
+further pages are needed - later pages are fetched concurrently through the owning ``Rally``
+instance's pool (at most 12 requests in flight per instance), and items are still yielded in
+order.  A failed page raises :class:`RallyResponseError`; nothing calls ``sys.exit``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Any
+
+from .errors import RallyResponseError
+from .hydrate import Hydrator
+from .protocol import MAX_ITEMS, Envelope, Request, page_request, parse_envelope
+from .transport import HTTPResponse
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .client import Rally
+
+__all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "ErrorResponse", "RallyRESTResponse", "RallyResponseError"]
+
+MAX_THREADS = 12
+AUTO_THREADS = 4
+_AUTH_TEXTS = ("An Authentication object was not found in the SecurityContext",
+               "Error 401 The username or password you entered is incorrect.")
+
+
+def error_texts(http: HTTPResponse) -> list[str]:
+    """Error messages for a non-200 answer (the WSAPI ``Errors`` if the body has them)."""
+    try:
+        env = parse_envelope(http.json())
+        if env.errors:
+            return env.errors
+    except RallyResponseError:
+        pass
+    text = http.text.strip()
+    for known in _AUTH_TEXTS:
+        if known in text:
+            return [known]
+    return [text[:500] if text else f"HTTP {http.status_code}"]
+
+
+class RallyRESTResponse:
+    """Upstream-compatible response: attributes, ``next()``, iteration, truthiness, repr."""
+
+    def __init__(self, rally: Rally | None, request: Request, http: HTTPResponse, *,
+                 hydrator: Hydrator | None = None, limit: int = MAX_ITEMS,
+                 threads: int | None = None,
+                 fetch_page: Callable[[Request], Envelope] | None = None) -> None:
+        self._rally = rally
+        self.session = getattr(rally, "session", None)
+        self.context = getattr(rally, "contextHelper", None)
+        self.request = request
+        self.resource = request.resource()
+        self.target = request.path.split("?")[0].rstrip("/").split("/")[-1]
+        self.status_code = http.status_code
+        self.headers = http.headers
+        self.hydrator = hydrator or Hydrator(rally, complete=False, hydrated=False)
+        self.threads = threads
+        self.max_threads = 1
+        self.debug = False
+        self._limit = limit
+        self._fetch_page = fetch_page
+        self._served = 0
+        self._servable = 0
+        self._curIndex = 0
+        self._page: list[Any] = []
+        self.content: Any = None
+        self.data: dict[str, Any] = {}
+        self.request_type = "Operation"
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.startIndex = 0
+        self.pageSize = 0
+        self.resultCount = 0
+        self._envelope: Envelope | None = None
+        if http.status_code != 200:
+            self.errors = error_texts(http)
+            self.content = {"OperationResult": {"Errors": self.errors, "Warnings": [], "Results": []}}
+            self.data = self.content["OperationResult"]
+        else:
+            body = http.json()
+            env = parse_envelope(body, self.target)
+            self._envelope = env
+            self.content = body
+            self.data = env.data
+            self.request_type = env.kind
+            self.errors = env.errors
+            self.warnings = env.warnings
+            self.startIndex = env.start
+            self.pageSize = env.page_size
+            self.resultCount = env.total
+            self._page = list(env.results)
+            if env.errors:
+                self.status_code = 422
+            else:
+                self._servable = self._compute_servable(env)
+        self._iter: Iterator[Any] | None = None
+
+    # ------------------------------------------------------------------------------------
+    def _compute_servable(self, env: Envelope) -> int:
+        if env.kind != "Query":
+            return len(env.results)
+        total = env.total
+        if env.start > 1:
+            total = total - env.start + 1
+        return max(0, min(total, self._limit))
+
+    def _workers(self, pages: int) -> int:
+        if pages <= 0 or self._fetch_page is None:
+            return 1
+        if self.threads is None or self.threads == 0:
+            wanted = AUTO_THREADS if pages > 2 else 1
+        else:
+            wanted = int(self.threads)
+        return max(1, min(wanted, MAX_THREADS, pages))
+
+    def _generate(self) -> Iterator[Any]:
+        servable = self._servable
+        first = self._page
+        for raw in first:
+            if self._served >= servable:
+                return
+            yield self._serve(raw)
+        if self._served >= servable or not first or self.request_type != "Query":
+            return
+        size = self.pageSize or len(first)
+        origin = self.startIndex if self.startIndex > 0 else 1
+        starts = [origin + k * size for k in range(1, math.ceil(servable / size))]
+        workers = self._workers(len(starts))
+        self.max_threads = workers
+        for page in self._pages(starts, workers):
+            self._page = page
+            if not page:
+                return
+            for raw in page:
+                if self._served >= servable:
+                    return
+                yield self._serve(raw)
+            if self._served >= servable:
+                return
+
+    def _pages(self, starts: list[int], workers: int) -> Iterator[list[Any]]:
+        if workers <= 1 or self._rally is None:
+            for start in starts:
+                yield self._load_page(start)
+            return
+        executor = self._rally._page_executor()
+        pending: deque[Future[list[Any]]] = deque()
+        todo = iter(starts)
+        try:
+            for start in todo:
+                pending.append(executor.submit(self._load_page, start))
+                if len(pending) >= workers:
+                    break
+            while pending:
+                page = pending.popleft().result()
+                nxt = next(todo, None)
+                if nxt is not None:
+                    pending.append(executor.submit(self._load_page, nxt))
+                yield page
+        finally:
+            for fut in pending:
+                fut.cancel()
+
+    def _load_page(self, start: int) -> list[Any]:
+        assert self._fetch_page is not None
+        try:
+            env = self._fetch_page(page_request(self.request, start))
+        except RallyResponseError:
+            raise
+        except Exception as exc:  # network errors, timeouts
+            raise RallyResponseError(f"Unable to retrieve the page of results at start={start}: {exc}") \
+                from exc
+        if env.errors:
+            raise RallyResponseError(
+                f"Unable to retrieve the page of results at start={start}: {env.errors[0]}",
+                errors=env.errors, warnings=env.warnings)
+        return list(env.results)
+
+    def _serve(self, raw: Any) -> Any:
+        self._served += 1
+        self._curIndex += 1
+        if isinstance(raw, dict):
+            return self.hydrator.make(raw)
+        return raw
+
+    # -- upstream surface ----------------------------------------------------------------
+    def __iter__(self) -> RallyRESTResponse:
+        return self
+
+    def __next__(self) -> Any:
+        if self._iter is None:
+            self._iter = self._generate()
+        return next(self._iter)
+
+    def next(self) -> Any:
+        """The next hydrated item; raises ``StopIteration`` at the end."""
+        return self.__next__()
+
+    def __bool__(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def showNextItem(self) -> Any:
+        """Upstream debugging helper: the next item, also printed."""
+        item = self.next()
+        print(item)
+        return item
+
+    def __repr__(self) -> str:
+        if self.errors:
+            return f"{self.status_code} {self.errors[0]}"
+        first = self._envelope.results[0] if self._envelope and self._envelope.results else None
+        typ = first.get("_type", self.target) if isinstance(first, dict) else self.target
+        return (f"{typ} result set, totalResultSetSize: {self.resultCount}, "
+                f"startIndex: {self.startIndex}  pageSize: {self.pageSize}  current Index: {self._curIndex}")
+
+
+class ErrorResponse:
+    """Upstream's fake response for a failed HTTP exchange, with the paging fields it lacked."""
+
+    def __init__(self, status_code: int, problem: Any) -> None:
+        text = problem.decode("utf-8", "replace") if isinstance(problem, bytes) else str(problem)
+        for known in _AUTH_TEXTS:
+            if known in text:
+                text = known
+        self.status_code = status_code
+        self.headers = {"placeholder": True}
+        self.errors = [text]
+        self.warnings: list[str] = []
+        self.content = {"OperationResult": {"Errors": [text], "Warnings": [], "Results": []}}
+        self.data = self.content["OperationResult"]
+        self.resultCount = 0
+        self.startIndex = 0
+        self.pageSize = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"{self.status_code} {self.errors[0]}"
+
+
+class CargoTruck:
+    """Upstream's parallel page loader: fetch ``orders`` (URLs/requests) with ``num_loaders``
+    workers and return the pages in order."""
+
+    def __init__(self, orders: list[Any], num_loaders: int) -> None:
+        self.orders = list(orders)
+        self.num_loaders = max(1, min(int(num_loaders), MAX_THREADS))
+        self.tank: dict[int, Any] = {}
+
+    def load(self, fetch: Callable[[Any], Any], *args: Any) -> list[Any]:
+        """Run ``fetch(order)`` for every order concurrently; results in order."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=self.num_loaders) as pool:
+            for index, result in enumerate(pool.map(fetch, self.orders)):
+                self.tank[index] = result
+        return self.dump()
+
+    def dump(self) -> list[Any]:
+        """The loaded results in order."""
+        return [self.tank[i] for i in sorted(self.tank)]

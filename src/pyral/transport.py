@@ -1,0 +1,171 @@
+"""HTTP transport: sends :class:`pyral.protocol.Request` objects with httpx.
+
+:class:`SyncTransport` owns one ``httpx.Client`` (HTTP/1.1, keep-alive, gzip) per ``Rally``
+instance.  Every request has a timeout; idempotent requests (GET) are retried with
+exponential backoff and jitter on connection errors and on 429/502/503/504, honouring
+``Retry-After``; writes are never retried.  At most ``max_in_flight`` requests (Rally's
+per-user limit of 12) are on the wire at once.
+
+The :class:`Transport` protocol is the seam for other implementations: an async transport
+would offer the same shape with ``async def send``.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import httpx
+
+from .errors import RallyConnectionError, RallyResponseError
+from .protocol import SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
+
+DEFAULT_TIMEOUT = 120.0
+DEFAULT_MAX_RETRIES = 3
+MAX_IN_FLIGHT = 12
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+_MAX_RETRY_AFTER = 60.0
+
+
+@dataclass
+class HTTPResponse:
+    """What a transport hands back: status, headers, raw body and the request it answers."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+    request: Request
+    elapsed: float = 0.0
+    _json: Any = field(default=None, repr=False)
+    _decoded: bool = field(default=False, repr=False)
+
+    def json(self) -> Any:
+        """The decoded JSON body; raises :class:`RallyResponseError` if it is not JSON."""
+        if not self._decoded:
+            try:
+                self._json = json.loads(self.content.decode("utf-8") or "null")
+            except (ValueError, UnicodeDecodeError) as exc:
+                raise RallyResponseError(
+                    f"Response for request: {self.request.path} either was not JSON content or was "
+                    "an invalidly formed/incomplete JSON structure",
+                    status_code=self.status_code) from exc
+            self._decoded = True
+        return self._json
+
+    @property
+    def text(self) -> str:
+        """The body as text (errors replaced)."""
+        return self.content.decode("utf-8", errors="replace")
+
+
+class Transport(Protocol):
+    """Anything that can send a WSAPI request and return an :class:`HTTPResponse`."""
+
+    def send(self, request: Request) -> HTTPResponse: ...
+
+    def close(self) -> None: ...
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, min(float(value), _MAX_RETRY_AFTER))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(when.timestamp() - time.time(), _MAX_RETRY_AFTER))
+
+
+class SyncTransport:
+    """Blocking transport over one shared ``httpx.Client`` (thread-safe)."""
+
+    def __init__(self, base_url: str, *, auth: tuple[str, str] | None = None,
+                 headers: Mapping[str, str] | None = None, verify: bool | str = True,
+                 timeout: float = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
+                 backoff: float = 0.25, max_in_flight: int = MAX_IN_FLIGHT,
+                 http_transport: httpx.BaseTransport | None = None,
+                 server_label: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.server_label = server_label or httpx.URL(self.base_url).host
+        self.timeout = float(timeout)
+        self.max_retries = max(0, int(max_retries))
+        self.backoff = float(backoff)
+        self._slots = threading.BoundedSemaphore(max(1, int(max_in_flight)))
+        self._client = httpx.Client(
+            auth=httpx.BasicAuth(*auth) if auth else None,
+            headers=dict(headers or {}),
+            verify=verify,
+            timeout=httpx.Timeout(self.timeout),
+            http1=True, http2=False,
+            follow_redirects=True,
+            transport=http_transport,
+            limits=httpx.Limits(max_connections=max(1, int(max_in_flight)),
+                                max_keepalive_connections=max(1, int(max_in_flight))),
+        )
+
+    # ------------------------------------------------------------------------------------
+    def url_for(self, request: Request) -> str:
+        """Absolute URL of ``request`` (query string included)."""
+        root = SCHEMA_SERVICE_PATH if request.service == "schema" else WEB_SERVICE_PATH
+        qs = request.query_string()
+        url = f"{self.base_url}/{root}/{request.path.lstrip('/')}"
+        return f"{url}?{qs}" if qs else url
+
+    def send(self, request: Request) -> HTTPResponse:
+        """Send ``request``; GETs are retried on transient failures, writes never."""
+        attempts = 1 + (self.max_retries if request.idempotent else 0)
+        url = self.url_for(request)
+        content = None
+        if request.body is not None:
+            content = json.dumps(request.body).encode("utf-8")
+        last_exc: Exception | None = None
+        for attempt in range(attempts):
+            started = time.monotonic()
+            try:
+                with self._slots:
+                    resp = self._client.request(request.method, url, content=content)
+            except httpx.TransportError as exc:
+                last_exc = exc
+                if attempt + 1 < attempts:
+                    time.sleep(self._delay(attempt, None))
+                    continue
+                raise self._connection_error(exc, time.monotonic() - started) from exc
+            if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
+                time.sleep(self._delay(attempt, _retry_after(resp.headers)))
+                continue
+            return HTTPResponse(resp.status_code, resp.headers, resp.content, request,
+                                time.monotonic() - started)
+        raise self._connection_error(last_exc or RuntimeError("no attempt made"), 0.0)
+
+    def _delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        base = self.backoff * (2 ** attempt)
+        return min(base + random.uniform(0, base), _MAX_RETRY_AFTER)
+
+    def _connection_error(self, exc: Exception, elapsed: float) -> RallyConnectionError:
+        host = self.server_label
+        if isinstance(exc, httpx.TimeoutException):
+            return RallyConnectionError(
+                f"Request timed out on attempt to reach {host} ({elapsed:.1f} secs)")
+        text = str(exc)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            return RallyConnectionError("SSL certificate verification failed")
+        if isinstance(exc, httpx.ProxyError):
+            return RallyConnectionError(f"Proxy error: {text}")
+        return RallyConnectionError(f"Target Rally host: '{host}' non-existent or unreachable")
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self._client.close()

@@ -1,0 +1,64 @@
+"""``pyral serve`` / ``python -m pyral.emulator``: run the emulator in the foreground.
+
+    pyral serve [--host 127.0.0.1] [--port N] [--tls] [--cert F --key F] [--db PATH] [--demo]
+                [--admin-user NAME] [--admin-password PW] [--admin-api-key KEY]
+
+Prints exactly one line to stdout before serving (``Rally emulator listening on <url>``);
+admin credentials not given on the command line or in the environment are reported on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+
+from .app import Emulator
+
+
+def build_parser(prog: str = "pyral serve") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Run a local Rally WSAPI v2.0 emulator.")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default 0: pick a free one)")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS (self-signed unless --cert/--key)")
+    parser.add_argument("--cert", help="PEM certificate for --tls")
+    parser.add_argument("--key", help="PEM private key for --tls")
+    parser.add_argument("--db", help="SQLite file to keep the data in (default: memory)")
+    parser.add_argument("--demo", action="store_true", help="load the demo data set into a fresh store")
+    parser.add_argument("--admin-user", help="admin UserName (env RALLY_EMULATOR_ADMIN_USER)")
+    parser.add_argument("--admin-password", help="admin password (env RALLY_EMULATOR_ADMIN_PASSWORD)")
+    parser.add_argument("--admin-api-key", help="admin API key (env RALLY_EMULATOR_ADMIN_API_KEY)")
+    return parser
+
+
+def main(argv: list[str] | None = None, prog: str = "pyral serve") -> int:
+    args = build_parser(prog).parse_args(argv)
+    if bool(args.cert) != bool(args.key):
+        print(f"{prog}: --cert and --key go together", file=sys.stderr)
+        return 2
+    if not 0 <= args.port <= 65535:
+        print(f"{prog}: --port must be between 0 and 65535", file=sys.stderr)
+        return 2
+    emulator = Emulator(host=args.host, port=args.port, tls=args.tls or bool(args.cert), db=args.db,
+                        demo=args.demo, admin_user=args.admin_user, admin_password=args.admin_password,
+                        admin_api_key=args.admin_api_key, cert=args.cert, key=args.key)
+    try:
+        emulator.start()
+    except OSError as exc:
+        print(f"{prog}: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"Rally emulator listening on {emulator.url}", flush=True)
+    env = os.environ
+    if not (args.admin_user or env.get("RALLY_EMULATOR_ADMIN_USER")) or not (
+            args.admin_password or env.get("RALLY_EMULATOR_ADMIN_PASSWORD")) or not (
+            args.admin_api_key or env.get("RALLY_EMULATOR_ADMIN_API_KEY")):
+        print(f"admin user: {emulator.admin_user}  password: {emulator.admin_password}  "
+              f"api key: {emulator.admin_api_key}", file=sys.stderr, flush=True)
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    stop.wait()
+    emulator.stop()
+    return 0

@@ -1,0 +1,109 @@
+"""The control plane under ``/emulator/``: outside WSAPI, admin credentials only.
+
+* ``POST /emulator/reset`` — back to the state at start.
+* ``PUT /emulator/users/<UserName>/credentials`` with ``{"password": ..., "api_key": ...}``.
+* ``GET /emulator/export`` / ``POST /emulator/import`` — the whole store as JSON.
+* ``POST /emulator/recyclebin/<oid>/restore`` — restore a recycled artifact.
+* ``GET /emulator/health`` — liveness (any authenticated user).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from . import service
+from .backend import Principal, hash_password
+from .errors import WsapiError
+from .routing import Request
+
+if TYPE_CHECKING:
+    from .server import Answer, App
+
+EXPORT_FORMAT = "pyral-emulator-store"
+EXPORT_VERSION = 1
+
+
+def _json(status: int, body: dict[str, Any]) -> Answer:
+    return status, {"Content-Type": "application/json; charset=utf-8"}, json.dumps(body).encode()
+
+
+def _error(status: int, message: str) -> Answer:
+    return _json(status, {"Errors": [message]})
+
+
+def handle(app: App, req: Request, rest: str, principal: Principal) -> Answer:
+    parts = [p for p in rest.split("/") if p]
+    if parts == ["health"] and req.method == "GET":
+        return _json(200, {"status": "ok"})
+    if not principal.sub_admin or principal.user.data.get("UserName", "").lower() != app.backend.admin_user.lower():
+        return _error(403, "Forbidden: the emulator control plane needs the admin credentials")
+    backend = app.backend
+    if parts == ["reset"] and req.method == "POST":
+        if app.on_reset is None:
+            return _error(409, "This emulator has no reset snapshot")
+        app.on_reset()
+        return _json(200, {"reset": True})
+    if len(parts) == 3 and parts[0] == "users" and parts[2] == "credentials" and req.method == "PUT":
+        return _credentials(app, req, parts[1])
+    if parts == ["export"] and req.method == "GET":
+        return _json(200, {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "tables": backend.store.dump()})
+    if parts == ["import"] and req.method == "POST":
+        return _import(app, req)
+    if len(parts) == 3 and parts[0] == "recyclebin" and parts[2] == "restore" and req.method == "POST":
+        if not parts[1].isdigit():
+            return _error(400, f"Bad recycle bin entry id: {parts[1]}")
+        entry = backend.store.get(int(parts[1]))
+        if entry is None or entry.type != "RecycleBinEntry":
+            return _error(404, f"No recycle bin entry {parts[1]}")
+        try:
+            row = service.restore(backend, entry)
+        except WsapiError as exc:
+            return _error(409, exc.message)
+        return _json(200, {"restored": row.oid, "type": row.type})
+    return _error(404, f"Unknown control-plane request: {req.method} /emulator/{rest}")
+
+
+def _body(req: Request) -> Any:
+    try:
+        return json.loads(req.body or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"The body is not valid JSON: {exc}") from None
+
+
+def _credentials(app: App, req: Request, username: str) -> Answer:
+    try:
+        body = _body(req)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    if not isinstance(body, dict) or not ({"password", "api_key"} & set(body)):
+        return _error(400, 'Give {"password": ...} and/or {"api_key": ...}')
+    for key in ("password", "api_key"):
+        if key in body and (not isinstance(body[key], str) or not body[key]):
+            return _error(400, f"{key} must be a non-empty string")
+    store = app.backend.store
+    rows = store.select("o.type = 'User' AND o.deleted = 0 AND lower(json_extract(o.data, '$.\"UserName\"')) = ?",
+                        [username.lower()], limit=1)
+    if not rows:
+        return _error(404, f"No user with UserName {username}")
+    owner = store.user_for_api_key(body["api_key"]) if "api_key" in body else None
+    if owner is not None and owner != rows[0].oid:
+        return _error(409, "That API key belongs to another user")
+    store.set_credentials(rows[0].oid, password=hash_password(body["password"]) if "password" in body else None,
+                          api_key=body.get("api_key"))
+    return _json(200, {"user": rows[0].oid, "updated": sorted(k for k in ("password", "api_key") if k in body)})
+
+
+def _import(app: App, req: Request) -> Answer:
+    try:
+        body = _body(req)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    if not isinstance(body, dict) or body.get("format") != EXPORT_FORMAT or not isinstance(body.get("tables"), dict):
+        return _error(400, f'Expected an export document: {{"format": "{EXPORT_FORMAT}", "version": 1, "tables": {{...}}}}')
+    try:
+        app.backend.store.load(body["tables"])
+    except Exception as exc:  # noqa: BLE001 - the load is atomic; report what was wrong
+        return _error(400, f"Import failed, nothing changed: {type(exc).__name__}: {exc}")
+    app.backend.reload()
+    return _json(200, {"imported": {k: len(v) for k, v in body["tables"].items()}})

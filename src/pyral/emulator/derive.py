@@ -1,0 +1,228 @@
+"""Derived, read-only values kept true after every write.
+
+Task totals and TaskStatus on work products, DirectChildrenCount/HasParent, DefectStatus,
+test-case verdict fields, schedule-state dates, defect open/close dates, and PortfolioItem
+rollups (leaf story counts and estimates, percent done).  Each recomputation is a few
+aggregate SQL statements on the affected parents only; derived writes do not bump versions.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .backend import Backend
+from .store import Row, now_iso
+
+CLOSED_DEFECT_STATES = {"Closed"}
+
+
+def after_write(backend: Backend, row: Row, before: Row | None) -> None:
+    """Recompute what depends on ``row`` (``before`` is its state before an update)."""
+    store = backend.store
+    old = before.data if before else {}
+    new = row.data
+    if row.type == "Task":
+        for wp in {old.get("WorkProduct"), new.get("WorkProduct")} - {None}:
+            task_rollup(backend, int(wp))
+    if row.type in ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet"):
+        _schedule_dates(backend, row, old)
+    if row.type == "HierarchicalRequirement":
+        for parent in {old.get("Parent"), new.get("Parent")} - {None}:
+            story_children(backend, int(parent))
+        has_parent = bool(new.get("Parent"))
+        if row.data.get("HasParent") != has_parent:
+            row.data["HasParent"] = has_parent
+            store.save(row, bump=False)
+        features = {old.get("PortfolioItem"), new.get("PortfolioItem")} - {None}
+        features |= set(_feature_of_story(backend, row))
+        for feature in features:
+            pi_rollup(backend, int(feature))
+    if row.type == "Defect":
+        _defect_dates(backend, row, old)
+        for req in {old.get("Requirement"), new.get("Requirement")} - {None}:
+            defect_status(backend, int(req))
+    if row.type == "TestCaseResult" and new.get("TestCase"):
+        test_case_verdict(backend, int(new["TestCase"]))
+    if row.type == "TestCase":
+        for wp in {old.get("WorkProduct"), new.get("WorkProduct")} - {None}:
+            test_case_counts(backend, int(wp))
+    if row.type.startswith("PortfolioItem/"):
+        for parent in {old.get("Parent"), new.get("Parent")} - {None}:
+            pi_rollup(backend, int(parent))
+        pi_rollup(backend, row.oid)
+
+
+def after_delete(backend: Backend, row: Row) -> None:
+    """Recompute what depended on a deleted row."""
+    gone = Row(**{**row.__dict__, "data": {}})
+    after_write(backend, gone, row)
+
+
+def _save(backend: Backend, oid: int, values: dict[str, Any]) -> None:
+    row = backend.store.get(oid)
+    if row is None:
+        return
+    if any(row.data.get(k) != v for k, v in values.items()):
+        row.data.update(values)
+        backend.store.save(row, bump=False)
+
+
+def task_rollup(backend: Backend, wp: int) -> None:
+    rows = backend.store.execute(
+        "SELECT coalesce(sum(json_extract(data, '$.\"Estimate\"')), 0), coalesce(sum(json_extract(data, '$.\"ToDo\"')), 0),"
+        " coalesce(sum(json_extract(data, '$.\"Actuals\"')), 0), count(*),"
+        " sum(json_extract(data, '$.\"State\"') = 'Defined'), sum(json_extract(data, '$.\"State\"') = 'Completed'),"
+        " sum(json_extract(data, '$.\"Blocked\"') = 1)"
+        " FROM objects WHERE type = 'Task' AND deleted = 0 AND json_extract(data, '$.\"WorkProduct\"') = ?", [wp])
+    est, todo, actual, count, defined, completed, blocked = rows[0]
+    if not count:
+        status = "NONE"
+    elif completed == count:
+        status = "COMPLETED_BLOCKED" if blocked else "COMPLETED"
+    elif defined == count:
+        status = "DEFINED"
+    else:
+        status = "IN_PROGRESS_BLOCKED" if blocked else "IN_PROGRESS"
+    _save(backend, wp, {"TaskEstimateTotal": float(est), "TaskRemainingTotal": float(todo),
+                        "TaskActualTotal": float(actual), "TaskStatus": status})
+
+
+def story_children(backend: Backend, parent: int) -> None:
+    rows = backend.store.execute(
+        "SELECT count(*) FROM objects WHERE type = 'HierarchicalRequirement' AND deleted = 0"
+        " AND json_extract(data, '$.\"Parent\"') = ?", [parent])
+    _save(backend, parent, {"DirectChildrenCount": int(rows[0][0])})
+
+
+def defect_status(backend: Backend, req: int) -> None:
+    rows = backend.store.execute(
+        "SELECT count(*), sum(json_extract(data, '$.\"State\"') = 'Closed') FROM objects"
+        " WHERE type = 'Defect' AND deleted = 0 AND json_extract(data, '$.\"Requirement\"') = ?", [req])
+    count, closed = rows[0][0], rows[0][1] or 0
+    status = "NONE" if not count else "ALL_CLOSED" if closed == count else "NONE_CLOSED" if closed == 0 else "SOME_CLOSED"
+    _save(backend, req, {"DefectStatus": status})
+
+
+def test_case_verdict(backend: Backend, test_case: int) -> None:
+    rows = backend.store.execute(
+        "SELECT oid, json_extract(data, '$.\"Verdict\"'), json_extract(data, '$.\"Date\"'),"
+        " json_extract(data, '$.\"Build\"') FROM objects WHERE type = 'TestCaseResult' AND deleted = 0"
+        " AND json_extract(data, '$.\"TestCase\"') = ? ORDER BY json_extract(data, '$.\"Date\"') DESC, oid DESC LIMIT 1",
+        [test_case])
+    if rows:
+        oid, verdict, date, build = rows[0]
+        values = {"LastResult": oid, "LastVerdict": verdict, "LastRun": date, "LastBuild": build}
+    else:
+        values = {"LastResult": None, "LastVerdict": None, "LastRun": None, "LastBuild": None}
+    _save(backend, test_case, values)
+    tc = backend.store.get(test_case)
+    if tc is not None and tc.data.get("WorkProduct"):
+        test_case_counts(backend, int(tc.data["WorkProduct"]))
+
+
+def test_case_counts(backend: Backend, wp: int) -> None:
+    rows = backend.store.execute(
+        "SELECT count(*), sum(json_extract(data, '$.\"LastVerdict\"') = 'Pass'),"
+        " sum(json_extract(data, '$.\"LastVerdict\"') IS NOT NULL) FROM objects WHERE type = 'TestCase'"
+        " AND deleted = 0 AND json_extract(data, '$.\"WorkProduct\"') = ?", [wp])
+    count, passing, run = rows[0][0], rows[0][1] or 0, rows[0][2] or 0
+    if not count:
+        status = "NONE"
+    elif not run:
+        status = "NONE_RUN"
+    elif run < count:
+        status = "SOME_RUN_ALL_PASSING" if passing == run else "SOME_RUN_SOME_NOT_PASSING"
+    else:
+        status = "ALL_RUN_ALL_PASSING" if passing == count else ("ALL_RUN_NONE_PASSING" if passing == 0
+                                                                 else "SOME_RUN_SOME_NOT_PASSING")
+    target = backend.store.get(wp)
+    if target is not None and "TestCaseStatus" in backend.schema(target.workspace).get(target.type).by_name:  # type: ignore[union-attr]
+        _save(backend, wp, {"TestCaseCount": int(count), "PassingTestCaseCount": int(passing),
+                            "TestCaseStatus": status})
+
+
+def _feature_of_story(backend: Backend, row: Row) -> list[int]:
+    feature = row.data.get("PortfolioItem")
+    return [int(feature)] if feature else []
+
+
+def pi_rollup(backend: Backend, pi: int) -> None:
+    """Leaf-story rollups of a PortfolioItem and, recursively, of its ancestors."""
+    store = backend.store
+    seen: set[int] = set()
+    current: int | None = pi
+    while current and current not in seen:
+        seen.add(current)
+        row = store.get(current)
+        if row is None or not row.type.startswith("PortfolioItem/"):
+            return
+        leaf_ids = _leaf_pis(backend, row.oid)
+        marks = ",".join("?" * len(leaf_ids)) or "NULL"
+        stats = store.execute(
+            "SELECT count(*), coalesce(sum(json_extract(data, '$.\"PlanEstimate\"')), 0),"
+            " sum(json_extract(data, '$.\"ScheduleState\"') = 'Accepted'),"
+            " coalesce(sum(CASE WHEN json_extract(data, '$.\"ScheduleState\"') = 'Accepted'"
+            " THEN json_extract(data, '$.\"PlanEstimate\"') END), 0),"
+            " sum(json_extract(data, '$.\"PlanEstimate\"') IS NULL)"
+            f" FROM objects WHERE type = 'HierarchicalRequirement' AND deleted = 0"
+            f" AND json_extract(data, '$.\"PortfolioItem\"') IN ({marks})", leaf_ids)
+        count, estimate, accepted, accepted_est, unestimated = stats[0]
+        accepted = accepted or 0
+        children = store.execute("SELECT count(*) FROM objects WHERE deleted = 0 AND type LIKE 'PortfolioItem/%'"
+                                 " AND json_extract(data, '$.\"Parent\"') = ?", [row.oid])[0][0]
+        _save(backend, row.oid, {
+            "LeafStoryCount": int(count), "LeafStoryPlanEstimateTotal": float(estimate),
+            "AcceptedLeafStoryCount": int(accepted), "AcceptedLeafStoryPlanEstimateTotal": float(accepted_est),
+            "UnEstimatedLeafStoryCount": int(unestimated or 0),
+            "PercentDoneByStoryCount": round(accepted / count, 4) if count else 0.0,
+            "PercentDoneByStoryPlanEstimate": round(float(accepted_est) / float(estimate), 4) if estimate else 0.0,
+            "DirectChildrenCount": int(children),
+        })
+        parent = row.data.get("Parent")
+        current = int(parent) if parent else None
+
+
+def _leaf_pis(backend: Backend, pi: int) -> list[int]:
+    """The PI itself and all its PortfolioItem descendants (stories hang off the lowest level)."""
+    out = [pi]
+    frontier = [pi]
+    while frontier:
+        marks = ",".join("?" * len(frontier))
+        rows = backend.store.execute(f"SELECT oid FROM objects WHERE deleted = 0 AND type LIKE 'PortfolioItem/%'"
+                                     f" AND json_extract(data, '$.\"Parent\"') IN ({marks})", frontier)
+        frontier = [int(r[0]) for r in rows if int(r[0]) not in out]
+        out.extend(frontier)
+    return out
+
+
+def _schedule_dates(backend: Backend, row: Row, old: dict[str, Any]) -> None:
+    state, previous = row.data.get("ScheduleState"), old.get("ScheduleState")
+    if state == previous:
+        return
+    changed = False
+    order = ("Defined", "In-Progress", "Completed", "Accepted")
+    index = order.index(state) if state in order else -1
+    if index >= 1 and not row.data.get("InProgressDate"):
+        row.data["InProgressDate"] = now_iso()
+        changed = True
+    if state == "Accepted" and not row.data.get("AcceptedDate"):
+        row.data["AcceptedDate"] = now_iso()
+        changed = True
+    if state != "Accepted" and row.data.get("AcceptedDate"):
+        row.data["AcceptedDate"] = None
+        changed = True
+    if changed:
+        backend.store.save(row, bump=False)
+
+
+def _defect_dates(backend: Backend, row: Row, old: dict[str, Any]) -> None:
+    state, previous = row.data.get("State"), old.get("State")
+    if state == previous:
+        return
+    if state == "Open" and not row.data.get("OpenedDate"):
+        row.data["OpenedDate"] = now_iso()
+    if state in CLOSED_DEFECT_STATES:
+        row.data["ClosedDate"] = now_iso()
+    elif row.data.get("ClosedDate"):
+        row.data["ClosedDate"] = None
+    backend.store.save(row, bump=False)

@@ -1,0 +1,319 @@
+"""Fetch shaping: turning stored rows into Rally's JSON objects.
+
+* no fetch / ``false``: bare refs; ``true``: every attribute; a list: the listed attributes,
+  applied to nested references too (``shallowFetch``: top level only).
+* references are nested objects; collections are always summaries with ``Count`` (plus
+  ``_tagsNameArray`` for Tags and Milestones); v2.0 never inlines collection members.
+* key order follows Rally: ref keys, ``_objectVersion``, ``_refObjectName``, fields, ``_type``.
+
+Rows needed for nested references and collection counts are loaded in batches per page, so a
+page costs a fixed number of SQL statements whatever its size.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from .catalog import AttrDef, TypeDef, WorkspaceSchema
+from .refs import collection_ref, object_ref
+from .store import COLUMNS, Row, Store
+
+META = {"_rallyAPIMajor": "2", "_rallyAPIMinor": "0"}
+MAX_DEPTH = 3
+TAG_NAME_COLLECTIONS = {"Tags", "Milestones"}
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """A parsed fetch parameter."""
+
+    mode: str  # "none" | "all" | "list"
+    names: frozenset[str] = frozenset()
+    shallow: bool = False
+
+    @classmethod
+    def parse(cls, fetch: str | None, shallow: str | None = None, *, default: str = "none") -> Fetch:
+        raw, is_shallow = (shallow, True) if shallow not in (None, "") else (fetch, False)
+        if raw is None or raw.strip() == "":
+            return cls(default)
+        text = raw.strip().strip('"').strip("'").strip()
+        low = text.lower()
+        if low == "true":
+            return cls("all")
+        if low == "false":
+            return cls("none")
+        names = set()
+        for part in text.split(","):
+            name = part.split(":", 1)[0].split("[", 1)[0].strip().strip('"')
+            if name:
+                names.add(name.lower())
+        return cls("list", frozenset(names), is_shallow)
+
+    def wants(self, attr: AttrDef) -> bool:
+        if self.mode == "all":
+            return True
+        if self.mode == "none":
+            return False
+        low = attr.name.lower()
+        return low in self.names or (attr.custom and low.startswith("c_") and low[2:] in self.names)
+
+    def nested(self) -> Fetch:
+        """The fetch applied to objects one level down."""
+        if self.mode == "list" and not self.shallow:
+            return self
+        return Fetch("none")
+
+
+def created_at(stamp: str) -> str:
+    """Rally's human ``_CreatedAt``: ``just now``, ``N minutes ago``, ``today at ...``, ``Oct 7``."""
+    try:
+        when = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+    except ValueError:
+        return ""
+    age = (datetime.now(UTC) - when).total_seconds()
+    if age < 60:
+        return "just now"
+    if age < 3600:
+        minutes = int(age // 60)
+        return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
+    now = datetime.now(UTC)
+    if when.date() == now.date():
+        return f"today at {when.strftime('%I:%M %p').lstrip('0').lower()}"
+    if when.year == now.year:
+        return f"{when.strftime('%b')} {when.day}"
+    return f"{when.strftime('%b')} {when.day}, {when.year}"
+
+
+def ref_name(tdef: TypeDef, row: Row) -> str:
+    """``_refObjectName`` of an object."""
+    data = row.data
+    if tdef.name == "User":
+        return str(data.get("DisplayName") or data.get("UserName") or "")
+    if "Name" in data and data["Name"] is not None:
+        return str(data["Name"])
+    if tdef.name == "AllowedAttributeValue":
+        return str(data.get("StringValue", ""))
+    return f"{tdef.name}_{row.oid}"
+
+
+@dataclass
+class Renderer:
+    """Renders rows of one workspace schema for one request (base URL = scheme://host:port)."""
+
+    store: Store
+    schema: WorkspaceSchema
+    base: str
+    subscription: int
+    _rows: dict[int, Row] = field(default_factory=dict)
+    _counts: dict[tuple[int, str], int] = field(default_factory=dict)
+    _tag_names: dict[tuple[int, str], list[dict[str, str]]] = field(default_factory=dict)
+
+    # -- public ----------------------------------------------------------------------------
+    def objects(self, rows: list[Row], fetch: Fetch, *, top: bool = False) -> list[dict[str, Any]]:
+        """Render a page of rows (prefetching their references and collection counts)."""
+        self._prefetch(rows, fetch, depth=0)
+        return [self.obj(r, fetch, top=top) for r in rows]
+
+    def obj(self, row: Row, fetch: Fetch, *, top: bool = False, depth: int = 0) -> dict[str, Any]:
+        tdef = self.tdef(row)
+        out: dict[str, Any] = dict(META)
+        out["_ref"] = object_ref(self.base, tdef.type_path, row.oid)
+        out["_refObjectUUID"] = row.uuid
+        if fetch.mode == "none" and not top:
+            out["_refObjectName"] = ref_name(tdef, row)
+            out["_type"] = tdef.type_path
+            return out
+        out["_objectVersion"] = str(row.version)
+        out["_refObjectName"] = ref_name(tdef, row)
+        full = fetch.mode == "all" or (top and fetch.mode == "none")
+        for attr in tdef.attrs:
+            if attr.hidden and not fetch.wants(attr):
+                continue
+            if not (full or fetch.wants(attr)):
+                continue
+            out[attr.name] = self.value(row, tdef, attr, fetch, depth)
+            if attr.name == "CreationDate":
+                out["_CreatedAt"] = created_at(row.created)
+        if not top:
+            out["_type"] = tdef.type_path
+        return out
+
+    def bare(self, row: Row) -> dict[str, Any]:
+        return self.obj(row, Fetch("none"))
+
+    def tdef(self, row: Row) -> TypeDef:
+        tdef = self.schema.get(row.type)
+        assert tdef is not None, row.type
+        return tdef
+
+    # -- values ----------------------------------------------------------------------------
+    def value(self, row: Row, tdef: TypeDef, attr: AttrDef, fetch: Fetch, depth: int) -> Any:
+        name = attr.name
+        if attr.type == "COLLECTION":
+            return self.summary(row, tdef, attr)
+        if name == "Subscription":
+            return self.ref_value(self.subscription, fetch, depth)
+        if name == "FormattedID":
+            return f"{tdef.id_prefix or ''}{row.fid}" if row.fid is not None else None
+        if name == "VersionId":
+            return str(row.version)
+        if name == "ScheduleStatePrefix":
+            state = row.data.get("ScheduleState") or ""
+            return "P" if state == "In-Progress" else state[:1]
+        if name == "Content" and attr.type == "BINARY_DATA":
+            blob = self.store.get_blob(row.oid)
+            return base64.b64encode(blob).decode("ascii") if blob is not None else ""
+        raw = row.get(name) if name in COLUMNS else row.data.get(name)
+        if attr.type == "OBJECT":
+            if raw is None or isinstance(raw, dict):
+                return raw
+            return self.ref_value(int(raw), fetch, depth)
+        if raw is None:
+            if attr.type in ("STRING", "TEXT"):
+                return ""
+            if attr.type == "WEB_LINK":
+                return {}
+            if attr.type == "RATING":
+                return "None"
+        return raw
+
+    def ref_value(self, oid: int, fetch: Fetch, depth: int) -> dict[str, Any] | None:
+        row = self._rows.get(oid)
+        if row is None:
+            row = self.store.get(oid)
+            if row is None:
+                return None
+            self._rows[oid] = row
+        nested = fetch.nested() if depth + 1 < MAX_DEPTH else Fetch("none")
+        if nested.mode == "list":
+            return self.obj(row, nested, depth=depth + 1)
+        return self.bare(row)
+
+    def summary(self, row: Row, tdef: TypeDef, attr: AttrDef) -> dict[str, Any]:
+        spec = attr.collection
+        child = self.schema.get(spec.child) if spec else None
+        out: dict[str, Any] = dict(META)
+        out["_ref"] = collection_ref(self.base, tdef.type_path, row.oid, attr.name)
+        out["_type"] = child.type_path if child else (attr.target or "DomainObject")
+        if attr.name in TAG_NAME_COLLECTIONS:
+            key = (row.oid, attr.name)
+            if key not in self._tag_names:
+                self._load_tag_names([row], attr)
+            out["_tagsNameArray"] = self._tag_names.get(key, [])
+        key = (row.oid, attr.name)
+        if key not in self._counts:
+            self._load_counts([row], tdef, attr)
+        out["Count"] = self._counts.get(key, 0)
+        return out
+
+    # -- batch loading ---------------------------------------------------------------------
+    def _prefetch(self, rows: list[Row], fetch: Fetch, depth: int) -> None:
+        if not rows or depth >= MAX_DEPTH:
+            return
+        by_type: dict[str, list[Row]] = defaultdict(list)
+        for r in rows:
+            by_type[r.type].append(r)
+        ref_ids: set[int] = {self.subscription}
+        full = fetch.mode == "all" or (depth == 0 and fetch.mode == "none")
+        for type_path, group in by_type.items():
+            tdef = self.schema.get(type_path)
+            if tdef is None:
+                continue
+            for attr in tdef.attrs:
+                if not (full or fetch.wants(attr)):
+                    continue
+                if attr.type == "COLLECTION":
+                    self._load_counts(group, tdef, attr)
+                    if attr.name in TAG_NAME_COLLECTIONS:
+                        self._load_tag_names(group, attr)
+                elif attr.type == "OBJECT":
+                    for r in group:
+                        v = r.get(attr.name)
+                        if isinstance(v, int):
+                            ref_ids.add(v)
+        missing = [o for o in ref_ids if o not in self._rows]
+        loaded = self.store.get_many(missing)
+        self._rows.update(loaded)
+        nested = fetch.nested()
+        if nested.mode == "list" and loaded:
+            self._prefetch(list(loaded.values()), nested, depth + 1)
+
+    def _load_counts(self, rows: Iterable[Row], tdef: TypeDef, attr: AttrDef) -> None:
+        spec = attr.collection
+        oids = [r.oid for r in rows]
+        for o in oids:
+            self._counts.setdefault((o, attr.name), 0)
+        if spec is None or not oids:
+            return
+        marks = ",".join("?" * len(oids))
+        if spec.kind == "inverse":
+            child = self.schema.get(spec.child)
+            if child is None:
+                return
+            types = [t.type_path for t in self.schema.catalog.concrete(child)]
+            tmarks = ",".join("?" * len(types))
+            from .store import value_sql
+
+            col = value_sql("c", spec.via)
+            recs = self.store.execute(
+                f"SELECT {col}, count(*) FROM objects c WHERE c.deleted = 0 AND c.type IN ({tmarks})"
+                f" AND {col} IN ({marks}) GROUP BY {col}", [*types, *oids])
+        elif spec.kind == "link":
+            recs = self.store.execute(
+                "SELECT l.owner, count(*) FROM links l JOIN objects t ON t.oid = l.target AND t.deleted = 0"
+                f" WHERE l.attr = ? AND l.owner IN ({marks}) GROUP BY l.owner", [attr.name, *oids])
+        elif spec.kind == "reverse":
+            recs = self.store.execute(
+                "SELECT l.target, count(*) FROM links l JOIN objects t ON t.oid = l.owner AND t.deleted = 0"
+                f" WHERE l.attr = ? AND l.target IN ({marks}) GROUP BY l.target", [spec.via, *oids])
+        else:
+            recs = self._virtual_counts(tdef, attr, list(rows))
+        for owner, count in recs:
+            self._counts[(int(owner), attr.name)] = int(count)
+
+    def _virtual_counts(self, tdef: TypeDef, attr: AttrDef, rows: list[Row]) -> list[tuple[int, int]]:
+        spec = attr.collection
+        assert spec is not None
+        out: list[tuple[int, int]] = []
+        for r in rows:
+            if spec.via == "typedef-attrs":
+                target = self.schema.get(str(r.data.get("TypePath", "")))
+                out.append((r.oid, len(target.attrs) if target else 0))
+            elif spec.via == "allowed-values":
+                found = self.schema.catalog.attr_by_oid(r.oid)
+                allowed = found[1].allowed if found else r.data.get("AllowedValueList")
+                out.append((r.oid, len(allowed or ())))
+            elif spec.via == "root-projects":
+                recs = self.store.execute(
+                    "SELECT count(*) FROM objects c WHERE c.deleted = 0 AND c.type = 'Project' AND c.workspace = ?"
+                    " AND json_extract(c.data, '$.\"Parent\"') IS NULL", [r.oid])
+                out.append((r.oid, int(recs[0][0])))
+            elif spec.via == "pi-children":
+                recs = self.store.execute(
+                    "SELECT count(*) FROM objects c WHERE c.deleted = 0 AND json_extract(c.data, '$.\"Parent\"') = ?"
+                    " AND c.type LIKE 'PortfolioItem/%'", [r.oid])
+                out.append((r.oid, int(recs[0][0])))
+            elif spec.via == "query-operators":
+                found = self.schema.catalog.attr_by_oid(r.oid)
+                out.append((r.oid, len(self.schema.catalog.operators(found[1])) if found else 0))
+        return out
+
+    def _load_tag_names(self, rows: Iterable[Row], attr: AttrDef) -> None:
+        oids = [r.oid for r in rows]
+        for o in oids:
+            self._tag_names.setdefault((o, attr.name), [])
+        if not oids:
+            return
+        marks = ",".join("?" * len(oids))
+        recs = self.store.execute(
+            "SELECT l.owner, t.oid, t.type, json_extract(t.data, '$.\"Name\"') FROM links l"
+            " JOIN objects t ON t.oid = l.target AND t.deleted = 0"
+            f" WHERE l.attr = ? AND l.owner IN ({marks}) ORDER BY l.owner, l.pos", [attr.name, *oids])
+        for owner, oid, type_path, name in recs:
+            self._tag_names[(int(owner), attr.name)].append(
+                {"Name": name or "", "_ref": f"/{str(type_path).lower()}/{oid}"})

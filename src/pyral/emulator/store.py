@@ -1,0 +1,354 @@
+"""SQLite storage for the emulator: objects, collection links, binary content, counters.
+
+Every Rally object is one row of ``objects``.  A handful of attributes live in real columns
+(ObjectID, Workspace, Project, FormattedID number, DragAndDropRank, dates, version, UUID) so
+that scoping, ordering and paging use indexes; every other attribute value is in the ``data``
+JSON document, references stored as the target's ObjectID.  Stored collections (Tags,
+Milestones, Predecessors ...) are rows of ``links``.
+
+The store knows nothing of Rally rules; it only persists.  One connection, serialised by a
+re-entrant lock; writes happen inside :meth:`Store.transaction`, so a failed request never
+leaves half its changes behind.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import uuid as uuidlib
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS objects (
+    oid INTEGER PRIMARY KEY,
+    type TEXT NOT NULL,
+    workspace INTEGER,
+    project INTEGER,
+    uuid TEXT NOT NULL,
+    version INTEGER NOT NULL DEFAULT 1,
+    created TEXT NOT NULL,
+    updated TEXT NOT NULL,
+    fid INTEGER,
+    rank TEXT,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS objects_type_ws ON objects(type, workspace, deleted);
+CREATE INDEX IF NOT EXISTS objects_project ON objects(project, type);
+CREATE INDEX IF NOT EXISTS objects_fid ON objects(workspace, fid);
+CREATE INDEX IF NOT EXISTS objects_rank ON objects(workspace, rank);
+CREATE TABLE IF NOT EXISTS links (
+    owner INTEGER NOT NULL,
+    attr TEXT NOT NULL,
+    target INTEGER NOT NULL,
+    pos INTEGER NOT NULL,
+    PRIMARY KEY (owner, attr, target)
+);
+CREATE INDEX IF NOT EXISTS links_target ON links(target, attr);
+CREATE TABLE IF NOT EXISTS blobs (oid INTEGER PRIMARY KEY, content BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (scope TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS credentials (
+    user INTEGER PRIMARY KEY,
+    password TEXT,
+    api_key TEXT UNIQUE
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# Attributes whose value lives in a column rather than in ``data``.
+COLUMNS: dict[str, str] = {
+    "ObjectID": "oid",
+    "Workspace": "workspace",
+    "Project": "project",
+    "FormattedID": "fid",
+    "DragAndDropRank": "rank",
+    "CreationDate": "created",
+    "LastUpdateDate": "updated",
+    "VersionId": "version",
+    "ObjectUUID": "uuid",
+}
+
+# Frequently filtered JSON attributes get expression indexes (the compiler emits the same text).
+INDEXED_JSON = ("Name", "ScheduleState", "State", "Owner", "Iteration", "Release", "Parent",
+                "WorkProduct", "Requirement", "PortfolioItem", "UserName", "TestCase", "Artifact",
+                "RevisionHistory", "User", "TypeDef", "TypePath", "ElementName", "Priority",
+                "Severity")
+
+FIRST_OID = 100_000_001
+
+
+def now_iso() -> str:
+    """The current time as Rally writes it: ISO 8601 UTC with milliseconds."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{datetime.now(UTC).microsecond // 1000:03d}Z"
+
+
+def json_path(attr: str) -> str:
+    return '$."' + attr.replace('"', '') + '"'
+
+
+def value_sql(alias: str, attr: str) -> str:
+    """SQL expression reading attribute ``attr`` of the row aliased ``alias``."""
+    col = COLUMNS.get(attr)
+    if col is not None:
+        return f"{alias}.{col}"
+    return f"json_extract({alias}.data, '{json_path(attr)}')"
+
+
+@dataclass
+class Row:
+    """One stored object."""
+
+    oid: int
+    type: str
+    workspace: int | None
+    project: int | None
+    uuid: str
+    version: int
+    created: str
+    updated: str
+    fid: int | None
+    rank: str | None
+    deleted: bool
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, attr: str, default: Any = None) -> Any:
+        col = COLUMNS.get(attr)
+        if col is not None:
+            return getattr(self, col)
+        return self.data.get(attr, default)
+
+    def has(self, attr: str) -> bool:
+        return attr in COLUMNS or attr in self.data
+
+
+_COLS = ("oid", "type", "workspace", "project", "uuid", "version", "created", "updated", "fid", "rank",
+         "deleted", "data")
+_SELECT = "SELECT " + ", ".join(_COLS) + " FROM objects"
+_SELECT_O = "SELECT " + ", ".join("o." + c for c in _COLS) + " FROM objects o"
+
+
+def _row(rec: Sequence[Any]) -> Row:
+    return Row(oid=rec[0], type=rec[1], workspace=rec[2], project=rec[3], uuid=rec[4], version=rec[5],
+               created=rec[6], updated=rec[7], fid=rec[8], rank=rec[9], deleted=bool(rec[10]),
+               data=json.loads(rec[11]))
+
+
+class Store:
+    """Persistence for one emulator instance (``path=None`` keeps everything in memory)."""
+
+    def __init__(self, path: str | None = None) -> None:
+        self.path = path
+        self.lock = threading.RLock()
+        self._depth = 0
+        self.conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        if path:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn.execute("PRAGMA cache_size = -65536")
+        self.conn.executescript(SCHEMA)
+        for attr in INDEXED_JSON:
+            self.conn.execute(
+                f'CREATE INDEX IF NOT EXISTS "objects_j_{attr}" ON objects({value_sql("objects", attr).replace("objects.", "")})'
+            )
+
+    # -- transactions ----------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All writes inside commit together or not at all (re-entrant)."""
+        with self.lock:
+            outer = self._depth == 0
+            if outer:
+                self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("ROLLBACK")
+                raise
+            else:
+                self._depth -= 1
+                if outer:
+                    self.conn.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.lock:
+            return self.conn.execute(sql, params).fetchall()
+
+    # -- counters and ids ------------------------------------------------------------------
+    def next_counter(self, scope: str, start: int = 1) -> int:
+        with self.transaction():
+            rec = self.conn.execute("SELECT value FROM counters WHERE scope = ?", (scope,)).fetchone()
+            value = start if rec is None else rec[0] + 1
+            self.conn.execute("INSERT OR REPLACE INTO counters(scope, value) VALUES (?, ?)", (scope, value))
+            return int(value)
+
+    def new_oid(self) -> int:
+        return self.next_counter("oid", FIRST_OID)
+
+    # -- objects ---------------------------------------------------------------------------
+    def insert(self, type_path: str, data: dict[str, Any], *, workspace: int | None = None,
+               project: int | None = None, fid: int | None = None, rank: str | None = None,
+               oid: int | None = None, created: str | None = None) -> Row:
+        oid = oid if oid is not None else self.new_oid()
+        stamp = created or now_iso()
+        row = Row(oid=oid, type=type_path, workspace=workspace, project=project,
+                  uuid=str(uuidlib.uuid4()), version=1, created=stamp, updated=stamp, fid=fid,
+                  rank=rank, deleted=False, data=dict(data))
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO objects(oid, type, workspace, project, uuid, version, created, updated, fid,"
+                " rank, deleted, data) VALUES (?,?,?,?,?,?,?,?,?,?,0,?)",
+                (row.oid, row.type, row.workspace, row.project, row.uuid, row.version, row.created,
+                 row.updated, row.fid, row.rank, json.dumps(row.data)))
+        return row
+
+    def get(self, oid: int, *, include_deleted: bool = False) -> Row | None:
+        with self.lock:
+            rec = self.conn.execute(_SELECT + " WHERE oid = ?", (oid,)).fetchone()
+        if rec is None:
+            return None
+        row = _row(rec)
+        if row.deleted and not include_deleted:
+            return None
+        return row
+
+    def get_many(self, oids: Iterable[int]) -> dict[int, Row]:
+        wanted = sorted({int(o) for o in oids if o is not None})
+        out: dict[int, Row] = {}
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            marks = ",".join("?" * len(chunk))
+            with self.lock:
+                recs = self.conn.execute(_SELECT + f" WHERE oid IN ({marks}) AND deleted = 0", chunk).fetchall()
+            for rec in recs:
+                row = _row(rec)
+                out[row.oid] = row
+        return out
+
+    def save(self, row: Row, *, bump: bool = True) -> Row:
+        """Write back a modified row; bumps version and LastUpdateDate unless told not to."""
+        if bump:
+            row.version += 1
+            row.updated = now_iso()
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE objects SET type=?, workspace=?, project=?, version=?, updated=?, fid=?, rank=?,"
+                " deleted=?, data=? WHERE oid=?",
+                (row.type, row.workspace, row.project, row.version, row.updated, row.fid, row.rank,
+                 int(row.deleted), json.dumps(row.data), row.oid))
+        return row
+
+    def purge(self, oid: int) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM objects WHERE oid = ?", (oid,))
+            self.conn.execute("DELETE FROM links WHERE owner = ? OR target = ?", (oid, oid))
+            self.conn.execute("DELETE FROM blobs WHERE oid = ?", (oid,))
+
+    def select(self, where: str, params: Sequence[Any], *, order: str = "o.oid", limit: int = -1,
+               offset: int = 0) -> list[Row]:
+        sql = f"{_SELECT_O} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?"
+        with self.lock:
+            recs = self.conn.execute(sql, [*params, limit, offset]).fetchall()
+        return [_row(r) for r in recs]
+
+    def count(self, where: str, params: Sequence[Any]) -> int:
+        with self.lock:
+            rec = self.conn.execute(f"SELECT count(*) FROM objects o WHERE {where}", list(params)).fetchone()
+        return int(rec[0])
+
+    # -- links -----------------------------------------------------------------------------
+    def links(self, owner: int, attr: str) -> list[int]:
+        return [r[0] for r in self.execute(
+            "SELECT l.target FROM links l JOIN objects t ON t.oid = l.target AND t.deleted = 0"
+            " WHERE l.owner = ? AND l.attr = ? ORDER BY l.pos", (owner, attr))]
+
+    def set_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        with self.transaction():
+            self.conn.execute("DELETE FROM links WHERE owner = ? AND attr = ?", (owner, attr))
+            self.add_links(owner, attr, targets)
+
+    def add_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        with self.transaction():
+            rec = self.conn.execute("SELECT coalesce(max(pos), 0) FROM links WHERE owner = ? AND attr = ?",
+                                    (owner, attr)).fetchone()
+            pos = int(rec[0])
+            for target in targets:
+                pos += 1
+                self.conn.execute("INSERT OR IGNORE INTO links(owner, attr, target, pos) VALUES (?,?,?,?)",
+                                  (owner, attr, target, pos))
+
+    def remove_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        with self.transaction():
+            for target in targets:
+                self.conn.execute("DELETE FROM links WHERE owner = ? AND attr = ? AND target = ?",
+                                  (owner, attr, target))
+
+    # -- binary content --------------------------------------------------------------------
+    def put_blob(self, oid: int, content: bytes) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO blobs(oid, content) VALUES (?, ?)", (oid, content))
+
+    def get_blob(self, oid: int) -> bytes | None:
+        rows = self.execute("SELECT content FROM blobs WHERE oid = ?", (oid,))
+        return bytes(rows[0][0]) if rows else None
+
+    # -- credentials and meta --------------------------------------------------------------
+    def set_credentials(self, user: int, *, password: str | None = None, api_key: str | None = None) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR IGNORE INTO credentials(user) VALUES (?)", (user,))
+            if password is not None:
+                self.conn.execute("UPDATE credentials SET password = ? WHERE user = ?", (password, user))
+            if api_key is not None:
+                self.conn.execute("UPDATE credentials SET api_key = NULL WHERE api_key = ?", (api_key,))
+                self.conn.execute("UPDATE credentials SET api_key = ? WHERE user = ?", (api_key, user))
+
+    def credentials(self, user: int) -> tuple[str | None, str | None]:
+        rows = self.execute("SELECT password, api_key FROM credentials WHERE user = ?", (user,))
+        return (rows[0][0], rows[0][1]) if rows else (None, None)
+
+    def user_for_api_key(self, api_key: str) -> int | None:
+        rows = self.execute("SELECT user FROM credentials WHERE api_key = ?", (api_key,))
+        return int(rows[0][0]) if rows else None
+
+    def get_meta(self, key: str) -> str | None:
+        rows = self.execute("SELECT value FROM meta WHERE key = ?", (key,))
+        return str(rows[0][0]) if rows else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.transaction():
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    # -- whole-store export / import -------------------------------------------------------
+    TABLES = ("objects", "links", "blobs", "counters", "credentials", "meta")
+
+    def dump(self) -> dict[str, list[list[Any]]]:
+        """Every table as lists of rows (blobs as hex), for ``GET /emulator/export``."""
+        out: dict[str, list[list[Any]]] = {}
+        with self.lock:
+            for table in self.TABLES:
+                rows = self.conn.execute(f"SELECT * FROM {table}").fetchall()
+                out[table] = [[v.hex() if isinstance(v, bytes) else v for v in r] for r in rows]
+        return out
+
+    def load(self, dump: dict[str, list[list[Any]]]) -> None:
+        """Replace the whole store with a :meth:`dump` (atomically)."""
+        with self.transaction():
+            for table in self.TABLES:
+                self.conn.execute(f"DELETE FROM {table}")
+                for rec in dump.get(table, []):
+                    if table == "blobs":
+                        rec = [rec[0], bytes.fromhex(rec[1])]
+                    marks = ",".join("?" * len(rec))
+                    self.conn.execute(f"INSERT INTO {table} VALUES ({marks})", rec)
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()

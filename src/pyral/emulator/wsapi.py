@@ -1,0 +1,634 @@
+"""WSAPI handlers: read, query, create, update, delete, collections, batch, schema.
+
+Each handler takes the decoded :class:`~pyral.emulator.routing.Request`, the resolved route and
+the authenticated principal, and returns ``(status, body)``.  Logical failures are HTTP 200
+with Rally's texts in ``Errors``; scoping, paging and fetch shaping follow the protocol notes.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from . import access, envelopes, errors, service
+from .backend import Backend, Principal
+from .catalog import AttrDef, TypeDef, WorkspaceSchema
+from .errors import WsapiError
+from .query_compiler import QueryCompiler
+from .query_parser import QueryError, parse_query
+from .refs import API_PREFIX, object_ref, parse_ref
+from .render import META, Fetch, Renderer
+from .routing import Request, Route
+from .store import Row, value_sql
+
+DEFAULT_PAGESIZE = 20
+MAX_PAGESIZE = 2000
+QUERY_PARAMS = {"query", "pagesize", "start", "order"}
+Result = tuple[int, dict[str, Any]]
+
+
+class Handlers:
+    """The WSAPI surface over one :class:`Backend`."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.store = backend.store
+
+    # -- entry -----------------------------------------------------------------------------
+    def handle(self, req: Request, rt: Route, principal: Principal) -> Result:
+        try:
+            return self._dispatch(req, rt, principal)
+        except WsapiError as exc:
+            if rt.kind == "create":
+                return 200, envelopes.create_result(None, [exc.message], exc.warnings)
+            if rt.kind in ("query", "collection"):
+                return 200, envelopes.query_error(exc.message)
+            return 200, envelopes.operation_result(errors=[exc.message], warnings=exc.warnings)
+
+    def _dispatch(self, req: Request, rt: Route, principal: Principal) -> Result:
+        if rt.kind == "authorize":
+            return self.authorize(req, principal)
+        if rt.kind == "batch":
+            return self.batch(req, principal)
+        if rt.kind == "schema":
+            return self.schema(req, rt, principal)
+        tdef = self._type(req, rt.type_name, principal)
+        if rt.kind in ("create", "update", "delete", "collection_add", "collection_remove"):
+            self._check_key(req, principal)
+        if rt.kind == "query":
+            if tdef.name in ("User", "Subscription") and not (QUERY_PARAMS & set(req.params)) \
+                    and rt.type_name.lower() in ("user", "subscription"):
+                return self.current(req, tdef, principal)
+            return self.query(req, tdef, principal)
+        if rt.kind == "read":
+            assert rt.oid is not None
+            return self.read(req, tdef, rt.oid, principal)
+        if rt.kind == "create":
+            return self.create(req, tdef, principal)
+        if rt.kind == "update":
+            assert rt.oid is not None
+            return self.update(req, tdef, rt.oid, principal)
+        if rt.kind == "delete":
+            assert rt.oid is not None
+            return self.delete(req, tdef, rt.oid, principal)
+        if rt.kind == "collection":
+            assert rt.oid is not None
+            return self.collection(req, tdef, rt.oid, rt.attr, principal)
+        if rt.kind in ("collection_add", "collection_remove"):
+            assert rt.oid is not None
+            return self.collection_change(req, tdef, rt.oid, rt.attr, principal, rt.kind.endswith("add"))
+        raise WsapiError(f"Unsupported request: {req.method} {req.path}")
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _type(self, req: Request, name: str, principal: Principal) -> TypeDef:
+        workspace = self._workspace(req, principal, required=False)
+        tdef = self.backend.schema(workspace).get(name)
+        if tdef is None:
+            raise errors.unknown_type(name)
+        return tdef
+
+    def _check_key(self, req: Request, principal: Principal) -> None:
+        """Under Basic auth every write needs the session's security token as ``key``."""
+        if principal.via_api_key:
+            return
+        if not self.backend.token_valid(req.cookies.get("JSESSIONID"), principal.oid, req.param("key")):
+            raise errors.invalid_key()
+
+    def _workspace(self, req: Request, principal: Principal, *, required: bool = True) -> int | None:
+        value = req.param("workspace")
+        if value and value.lower() != "null":
+            parsed = parse_ref(value)
+            if parsed is None:
+                raise errors.bad_reference(value)
+            row = self.store.get(parsed[1])
+            if row is None or row.type != "Workspace":
+                raise WsapiError(f"Could not read: Workspace {parsed[1]} does not exist")
+            visible = access.readable_workspaces(self.backend, principal)
+            if visible is not None and row.oid not in visible:
+                raise WsapiError(f"Not authorized to read: Workspace {row.oid}")
+            return row.oid
+        default, _ = self.backend.user_defaults(principal)
+        if default:
+            return default
+        visible = access.readable_workspaces(self.backend, principal)
+        rows = self.store.select("o.type = 'Workspace' AND o.deleted = 0", [],
+                                 order="json_extract(o.data, '$.\"Name\"'), o.oid")
+        for row in rows:
+            if visible is None or row.oid in visible:
+                return row.oid
+        return None
+
+    def renderer(self, req: Request, workspace: int | None) -> Renderer:
+        return Renderer(self.store, self.backend.schema(workspace), req.base, self.backend.subscription)
+
+    def _paging(self, req: Request) -> tuple[int, int]:
+        try:
+            start = int(req.param("start") or 1)
+        except ValueError:
+            raise WsapiError(f'Could not parse: start must be a positive integer, not "{req.param("start")}"') from None
+        try:
+            size = int(req.param("pagesize") or DEFAULT_PAGESIZE)
+        except ValueError:
+            raise WsapiError(f'Could not parse: pagesize must be a positive integer, not "{req.param("pagesize")}"') from None
+        return max(start, 1), min(max(size, 1), MAX_PAGESIZE)
+
+    def _scope_projects(self, req: Request, principal: Principal, workspace: int | None) -> list[int] | None:
+        """Projects a query is limited to (None: the whole workspace)."""
+        value = req.param("project")
+        if not value or value.strip().lower() == "null":
+            return None
+        parsed = parse_ref(value)
+        if parsed is None:
+            raise errors.bad_reference(value)
+        row = self.store.get(parsed[1])
+        if row is None or row.type != "Project":
+            raise WsapiError(f"Could not read: Project {parsed[1]} does not exist")
+        ids = {row.oid}
+        if req.flag("projectScopeDown", True):
+            ids |= self._related_projects(row.oid, down=True)
+        if req.flag("projectScopeUp", False):
+            ids |= self._related_projects(row.oid, down=False)
+        return sorted(ids)
+
+    def _related_projects(self, oid: int, *, down: bool) -> set[int]:
+        if down:
+            sql = ("WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT p.oid FROM objects p JOIN tree"
+                   " ON json_extract(p.data, '$.\"Parent\"') = tree.id WHERE p.type = 'Project' AND p.deleted = 0)"
+                   " SELECT id FROM tree")
+        else:
+            sql = ("WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT json_extract(p.data, '$.\"Parent\"')"
+                   " FROM objects p JOIN tree ON p.oid = tree.id WHERE json_extract(p.data, '$.\"Parent\"') IS NOT NULL)"
+                   " SELECT id FROM tree")
+        return {int(r[0]) for r in self.store.execute(sql, [oid])}
+
+    def _visibility(self, tdef: TypeDef, principal: Principal, workspace: int | None, alias: str = "o"
+                    ) -> tuple[str, list[Any]]:
+        """SQL limiting rows to what the principal may read."""
+        if tdef.name == "Workspace":
+            visible_ws = access.readable_workspaces(self.backend, principal)
+            if visible_ws is None:
+                return "1", []
+            marks = ",".join("?" * len(visible_ws)) or "NULL"
+            return f"{alias}.oid IN ({marks})", sorted(visible_ws)
+        readable = access.readable_projects(self.backend, principal, workspace)
+        if readable is None:
+            return "1", []
+        marks = ",".join("?" * len(readable)) or "NULL"
+        if tdef.name == "Project":
+            return f"{alias}.oid IN ({marks})", sorted(readable)
+        if tdef.has_project:
+            return f"{alias}.project IN ({marks})", sorted(readable)
+        if tdef.workspace_scoped:
+            visible_ws = access.readable_workspaces(self.backend, principal) or set()
+            return ("1", []) if workspace in visible_ws else ("0", [])
+        return "1", []
+
+    def _compile(self, req: Request, tdef: TypeDef, schema: WorkspaceSchema) -> tuple[str, list[Any], str]:
+        compiler = QueryCompiler(schema, datetime.now(UTC).date())
+        try:
+            node = parse_query(req.param("query") or "")
+            where, params = compiler.where(node, tdef) if node is not None else ("1", [])
+            order = compiler.order_by(req.param("order"), tdef)
+        except QueryError as exc:
+            raise WsapiError(str(exc)) from None
+        return where, params, order
+
+    # -- query -----------------------------------------------------------------------------
+    def query(self, req: Request, tdef: TypeDef, principal: Principal) -> Result:
+        if not tdef.queryable:
+            raise WsapiError(f"Cannot query objects of type {tdef.name}")
+        workspace = self._workspace(req, principal)
+        schema = self.backend.schema(workspace)
+        start, size = self._paging(req)
+        where, params, order = self._compile(req, tdef, schema)
+        types = [t.type_path for t in self.backend.catalog.concrete(tdef)]
+        clauses = [f"o.type IN ({','.join('?' * len(types))})", "o.deleted = 0"]
+        args: list[Any] = list(types)
+        if tdef.workspace_scoped:
+            clauses.append("o.workspace IS ?")
+            args.append(workspace)
+        elif tdef.name == "Workspace":
+            pass
+        if tdef.has_project:
+            projects = self._scope_projects(req, principal, workspace)
+            if projects is not None:
+                clauses.append(f"o.project IN ({','.join('?' * len(projects))})")
+                args.extend(projects)
+        vis_sql, vis_args = self._visibility(tdef, principal, workspace)
+        clauses.append(vis_sql)
+        args.extend(vis_args)
+        clauses.append(f"({where})")
+        args.extend(params)
+        sql = " AND ".join(clauses)
+        total = self.store.count(sql, args)
+        rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"))
+        results = self.renderer(req, workspace).objects(rows, fetch)
+        return 200, envelopes.query_result(results, total, start, size)
+
+    def current(self, req: Request, tdef: TypeDef, principal: Principal) -> Result:
+        """``GET /user`` and ``GET /subscription``: the caller's own user or subscription."""
+        oid = principal.oid if tdef.name == "User" else self.backend.subscription
+        row = self.store.get(oid)
+        assert row is not None
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
+        obj = self.renderer(req, None).objects([row], fetch, top=True)[0]
+        return 200, envelopes.single(tdef.name, obj)
+
+    # -- read ------------------------------------------------------------------------------
+    def _get_row(self, tdef: TypeDef, oid: int, principal: Principal) -> Row | None:
+        row = self.store.get(oid)
+        if row is None:
+            return None
+        row_t = self.backend.schema(row.workspace).get(row.type)
+        if row_t is None or not self.backend.catalog.is_a(row_t, tdef.type_path):
+            return None
+        if not self._may_read(row, row_t, principal):
+            return None
+        return row
+
+    def _may_read(self, row: Row, tdef: TypeDef, principal: Principal) -> bool:
+        if principal.sub_admin:
+            return True
+        if tdef.name == "Workspace":
+            visible = access.readable_workspaces(self.backend, principal)
+            return visible is None or row.oid in visible
+        if tdef.name == "Project":
+            return access.can_read_project(self.backend, principal, row.workspace, row.oid)
+        if tdef.has_project:
+            return access.can_read_project(self.backend, principal, row.workspace, row.project)
+        if tdef.workspace_scoped and row.workspace:
+            visible = access.readable_workspaces(self.backend, principal)
+            return visible is None or row.workspace in visible
+        return True
+
+    def read(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
+        if tdef.name == "AttributeDefinition" and oid < 0:
+            return self._builtin_attrdef(req, oid)
+        row = self._get_row(tdef, oid, principal)
+        if row is None:
+            raise errors.not_found_read()
+        row_t = self.backend.schema(row.workspace).get(row.type)
+        assert row_t is not None
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
+        obj = self.renderer(req, row.workspace).objects([row], fetch, top=True)[0]
+        if row_t.name == "AttributeDefinition":
+            obj.update(self._custom_attrdef_fields(req, row))
+        return 200, envelopes.single(row_t.name, obj)
+
+    # -- writes ----------------------------------------------------------------------------
+    def _payload(self, req: Request, tdef: TypeDef | None) -> tuple[str, Any]:
+        if len(req.body) == 0:
+            raise WsapiError("Cannot parse input stream due to I/O error as JSON document: the body is empty")
+        try:
+            body = json.loads(req.body)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WsapiError(f"Cannot parse input stream due to I/O error as JSON document: {exc}") from None
+        if not isinstance(body, dict) or len(body) != 1:
+            raise WsapiError("Cannot parse input stream as JSON document: expected one object keyed by the type name")
+        key, value = next(iter(body.items()))
+        if tdef is not None:
+            wrapper_t = self.backend.catalog.get(key)
+            if wrapper_t is None or not (self.backend.catalog.is_a(tdef, wrapper_t.type_path)
+                                         or self.backend.catalog.is_a(wrapper_t, tdef.type_path)):
+                raise WsapiError(f"Cannot parse input stream: the wrapper {key} does not match type {tdef.name}")
+        return key, value
+
+    def _write_ctx(self, req: Request, principal: Principal, wrapper: str) -> service.WriteContext:
+        workspace = None
+        value = req.param("workspace")
+        if value and value.lower() != "null":
+            parsed = parse_ref(value)
+            if parsed is None:
+                raise errors.bad_reference(value)
+            workspace = parsed[1]
+            row = self.store.get(workspace)
+            if row is None or row.type != "Workspace":
+                raise WsapiError(f"Could not read: Workspace {workspace} does not exist")
+        project = None
+        value = req.param("project")
+        if value and value.lower() != "null":
+            parsed = parse_ref(value)
+            if parsed is None:
+                raise errors.bad_reference(value)
+            project = parsed[1]
+        return service.WriteContext(self.backend, principal, workspace, project, wrapper)
+
+    def _echo(self, req: Request, row: Row) -> dict[str, Any]:
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
+        obj = self.renderer(req, row.workspace).objects([row], fetch, top=True)[0]
+        obj["_type"] = self.backend.schema(row.workspace).get(row.type).type_path  # type: ignore[union-attr]
+        return obj
+
+    def create(self, req: Request, tdef: TypeDef, principal: Principal) -> Result:
+        wrapper, payload = self._payload(req, tdef)
+        ctx = self._write_ctx(req, principal, wrapper)
+        try:
+            row = service.create(ctx, tdef, payload)
+            rank_to = req.param("rankTo")
+            if rank_to or req.param("rankAbove") or req.param("rankBelow"):
+                row = service.rank(ctx, row, above=req.param("rankAbove"), below=req.param("rankBelow"), to=rank_to)
+        except WsapiError as exc:
+            return 200, envelopes.create_result(None, [exc.message], ctx.warnings)
+        return 200, envelopes.create_result(self._echo(req, row), warnings=ctx.warnings)
+
+    def update(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
+        row = self._get_row(tdef, oid, principal)
+        if row is None:
+            raise errors.not_found_update(tdef.name, oid)
+        wrapper, payload = self._payload(req, tdef)
+        ctx = self._write_ctx(req, principal, wrapper)
+        try:
+            row = service.update(ctx, row, payload)
+            rank_to = req.param("rankTo")
+            if rank_to or req.param("rankAbove") or req.param("rankBelow"):
+                row = service.rank(ctx, row, above=req.param("rankAbove"), below=req.param("rankBelow"), to=rank_to)
+        except WsapiError as exc:
+            return 200, envelopes.operation_result(errors=[exc.message], warnings=ctx.warnings)
+        return 200, envelopes.operation_result(obj=self._echo(req, row), warnings=ctx.warnings)
+
+    def delete(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
+        row = self._get_row(tdef, oid, principal)
+        if row is None:
+            raise errors.not_found_delete()
+        ctx = self._write_ctx(req, principal, tdef.name)
+        service.delete(ctx, row)
+        return 200, envelopes.operation_result()
+
+    # -- collections -----------------------------------------------------------------------
+    def _collection_attr(self, tdef: TypeDef, row: Row, name: str) -> tuple[TypeDef, AttrDef]:
+        row_t = self.backend.schema(row.workspace).get(row.type)
+        assert row_t is not None
+        attr = row_t.attr(name)
+        if attr is None or attr.type != "COLLECTION" or attr.collection is None:
+            raise WsapiError(f'Could not read: "{name}" is not a collection of {row_t.name}')
+        return row_t, attr
+
+    def collection(self, req: Request, tdef: TypeDef, oid: int, name: str, principal: Principal) -> Result:
+        if tdef.name == "AttributeDefinition" and name.lower() in ("allowedvalues", "allowedqueryoperators"):
+            return self._allowed_values(req, oid, name.lower() == "allowedvalues")
+        row = self._get_row(tdef, oid, principal)
+        if row is None:
+            raise errors.not_found_read()
+        row_t, attr = self._collection_attr(tdef, row, name)
+        spec = attr.collection
+        assert spec is not None
+        schema = self.backend.schema(row.workspace)
+        start, size = self._paging(req)
+        if spec.kind == "virtual" and spec.via == "typedef-attrs":
+            return self._typedef_attributes(req, row, start, size)
+        child = schema.get(spec.child)
+        if child is None:
+            raise WsapiError(f'Could not read: "{name}" is not a collection of {row_t.name}')
+        where, params, order = self._compile(req, child, schema)
+        default_order = req.param("order") in (None, "")
+        types = [t.type_path for t in self.backend.catalog.concrete(child)]
+        clauses = [f"o.type IN ({','.join('?' * len(types))})", "o.deleted = 0"]
+        args: list[Any] = list(types)
+        if spec.kind == "inverse":
+            clauses.append(f"{value_sql('o', spec.via)} = ?")
+            args.append(row.oid)
+        elif spec.kind == "link":
+            clauses.append("o.oid IN (SELECT target FROM links WHERE owner = ? AND attr = ?)")
+            args.extend([row.oid, attr.name])
+            if default_order:
+                order = (f"(SELECT pos FROM links WHERE owner = {int(row.oid)} AND attr = '{attr.name}'"
+                         " AND target = o.oid), o.oid")
+        elif spec.kind == "reverse":
+            clauses.append("o.oid IN (SELECT owner FROM links WHERE target = ? AND attr = ?)")
+            args.extend([row.oid, spec.via])
+        elif spec.via == "root-projects":
+            clauses.append("o.workspace = ? AND json_extract(o.data, '$.\"Parent\"') IS NULL")
+            args.append(row.oid)
+        elif spec.via == "pi-children":
+            clauses.append("json_extract(o.data, '$.\"Parent\"') = ?")
+            args.append(row.oid)
+        vis_sql, vis_args = self._visibility(child, principal, row.workspace)
+        clauses.append(vis_sql)
+        args.extend(vis_args)
+        clauses.append(f"({where})")
+        args.extend(params)
+        sql = " AND ".join(clauses)
+        total = self.store.count(sql, args)
+        rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"))
+        results = self.renderer(req, row.workspace).objects(rows, fetch)
+        return 200, envelopes.query_result(results, total, start, size)
+
+    def collection_change(self, req: Request, tdef: TypeDef, oid: int, name: str, principal: Principal,
+                          adding: bool) -> Result:
+        row = self._get_row(tdef, oid, principal)
+        if row is None:
+            raise errors.not_found_read()
+        row_t, attr = self._collection_attr(tdef, row, name)
+        try:
+            body = json.loads(req.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise WsapiError(f"Cannot parse input stream due to I/O error as JSON document: {exc}") from None
+        items: Any = None
+        if isinstance(body, dict):
+            for key, value in body.items():
+                if key.lower() in ("collectionitems", attr.name.lower()):
+                    items = value
+        if not isinstance(items, list):
+            raise WsapiError('Cannot parse input stream: expected {"CollectionItems": [ ... ]}')
+        ctx = self._write_ctx(req, principal, attr.name)
+        ctx.workspace = ctx.workspace or row.workspace
+        if adding:
+            added = service.collection_add(ctx, row, attr, items)
+            fetch = Fetch.parse(req.param("fetch"), None, default="none")
+            if fetch.mode == "none":
+                fetch = Fetch("list", frozenset({"name", "objectid"}))
+            rendered = self.renderer(req, row.workspace).objects(added, fetch)
+            return 200, envelopes.operation_result(results=rendered, warnings=ctx.warnings)
+        service.collection_remove(ctx, row, attr, items)
+        return 200, envelopes.operation_result(warnings=ctx.warnings)
+
+    # -- metadata --------------------------------------------------------------------------
+    def attrdef_json(self, req: Request, tdef: TypeDef, attr: AttrDef, workspace: int | None) -> dict[str, Any]:
+        """An AttributeDefinition as the schema endpoint and typedef Attributes show it."""
+        base = req.base + API_PREFIX
+        sub = self.store.get(self.backend.subscription)
+        sub_ref = {"_ref": f"{base}/subscription/{self.backend.subscription}",
+                   "_refObjectName": sub.data.get("Name") if sub else "", "_refObjectUUID": sub.uuid if sub else ""}
+        target = self.backend.schema(workspace).get(attr.target) if attr.target else None
+        if attr.allowed is not None and attr.inline_allowed and attr.type != "RATING":
+            allowed: Any = [{"ObjectID": None, "StringValue": v, "_ref": "null", "_type": "AllowedAttributeValue"}
+                            for v in attr.allowed]
+        else:
+            allowed = {"_ref": f"{base}/attributedefinition/{attr.oid}/AllowedValues", "_type": "AllowedAttributeValue"}
+        camel = attr.name[:1].lower() + attr.name[1:]
+        return {
+            "AllowedQueryOperators": {"_ref": f"{base}/attributedefinition/{attr.oid}/AllowedQueryOperators",
+                                      "_type": "AllowedQueryOperator"},
+            "AllowedValueType": {"_ref": f"{base}/typedefinition/{target.oid}", "_refObjectName": target.name,
+                                 "_refObjectUUID": _uuid_for(target.oid)} if target else None,
+            "AllowedValues": allowed,
+            "AttributeType": attr.type, "Constrained": attr.constrained, "Custom": attr.custom,
+            "DetailedType": None, "ElementName": attr.name, "Filterable": attr.filterable,
+            "Hidden": attr.hidden, "MaxFractionalDigits": attr.max_fraction, "MaxLength": attr.max_length,
+            "Name": attr.display_name, "ReadOnly": attr.read_only, "Required": attr.required,
+            "SchemaType": attr.schema_type, "Sortable": attr.sortable, "Subscription": sub_ref,
+            "Workspace": ({"_ref": f"{base}/workspace/{workspace}", "_refObjectName": "",
+                           "_refObjectUUID": _uuid_for(workspace or 0)} if attr.custom else None),
+            "_ref": f"{base}/attributedefinition/{attr.oid}", "_refObjectName": camel,
+            "_refObjectUUID": _uuid_for(attr.oid),
+        }
+
+    def schema(self, req: Request, rt: Route, principal: Principal) -> Result:
+        """``GET /slm/schema/v2.0/workspace/<oid>[/<hash>]``: every TypeDefinition with its attributes."""
+        assert rt.oid is not None
+        row = self.store.get(rt.oid)
+        workspace = row.workspace if row is not None and rt.type_name == "project" else rt.oid
+        ws_row = self.store.get(workspace) if workspace else None
+        if ws_row is None or ws_row.type != "Workspace" or not self._may_read(ws_row, self.backend.type("Workspace"), principal):
+            return 200, envelopes.query_error("Cannot find object to read", pagesize=200)
+        schema = self.backend.schema(workspace)
+        typedefs = self.store.select("o.type = 'TypeDefinition' AND o.workspace = ? AND o.deleted = 0", [workspace])
+        by_path = {r.data.get("TypePath"): r for r in typedefs}
+        base = req.base + API_PREFIX
+        sub = self.store.get(self.backend.subscription)
+        sub_ref = {"_ref": f"{base}/subscription/{self.backend.subscription}",
+                   "_refObjectName": sub.data.get("Name") if sub else "", "_refObjectUUID": sub.uuid if sub else ""}
+        ws_ref = {"_ref": f"{base}/workspace/{workspace}", "_refObjectName": ws_row.data.get("Name"),
+                  "_refObjectUUID": ws_row.uuid}
+        results = []
+        for tdef in schema.types():
+            trow = by_path.get(tdef.type_path)
+            if trow is None:
+                continue
+            parent_row = self.store.get(int(trow.data["Parent"])) if trow.data.get("Parent") else None
+            results.append({
+                "Abstract": tdef.abstract,
+                "Attributes": [self.attrdef_json(req, tdef, a, workspace) for a in tdef.attrs],
+                "Creatable": tdef.creatable, "Deletable": tdef.deletable, "DisplayName": tdef.display_name,
+                "ElementName": tdef.name, "IDPrefix": tdef.id_prefix, "Name": trow.data.get("Name"),
+                "ObjectID": trow.oid, "Ordinal": tdef.ordinal,
+                "Parent": ({"_ref": object_ref(req.base, "TypeDefinition", parent_row.oid),
+                            "_refObjectName": parent_row.data.get("ElementName"), "_refObjectUUID": parent_row.uuid}
+                           if parent_row else None),
+                "Queryable": tdef.queryable, "ReadOnly": tdef.read_only, "Restorable": tdef.restorable,
+                "RevisionHistory": {"_ref": f"{base}/revisionhistory/{trow.oid}",
+                                    "_refObjectName": f"RevisionHistory_{trow.oid}",
+                                    "_refObjectUUID": _uuid_for(trow.oid)},
+                "Subscription": sub_ref, "TypePath": tdef.type_path, "UserListable": tdef.user_listable,
+                "Workspace": ws_ref, "_ref": object_ref(req.base, "TypeDefinition", trow.oid),
+                "_refObjectName": tdef.name, "_refObjectUUID": trow.uuid,
+            })
+        body = envelopes.query_result(results, len(results), 1, 200)
+        return 200, body
+
+    def _typedef_attributes(self, req: Request, row: Row, start: int, size: int) -> Result:
+        schema = self.backend.schema(row.workspace)
+        tdef = schema.get(str(row.data.get("TypePath")))
+        attrs = list(tdef.attrs) if tdef else []
+        page = attrs[start - 1:start - 1 + size]
+        items = []
+        for a in page:
+            obj = {**META, **self.attrdef_json(req, tdef, a, row.workspace), "_type": "AttributeDefinition"}  # type: ignore[arg-type]
+            items.append(obj)
+        return 200, envelopes.query_result(items, len(attrs), start, size)
+
+    def _allowed_values(self, req: Request, oid: int, values: bool) -> Result:
+        start, size = self._paging(req)
+        found = self.backend.catalog.attr_by_oid(oid)
+        if found is not None:
+            attr = found[1]
+        else:
+            row = self.store.get(oid)
+            if row is None or row.type != "AttributeDefinition":
+                raise errors.not_found_read()
+            schema = self.backend.schema(row.workspace)
+            tdef = schema.get(str(row.data.get("OwnerTypePath")))
+            attr = tdef.attr(str(row.data.get("ElementName"))) if tdef else None  # type: ignore[assignment]
+            if attr is None:
+                raise errors.not_found_read()
+        if values:
+            listed = list(attr.allowed or ())
+            items = [{**META, "_ref": "null", "_refObjectName": v, "_type": "AllowedAttributeValue",
+                      "ObjectID": None, "StringValue": v, "ValueIndex": i, "LocalizedStringValue": v}
+                     for i, v in enumerate(listed)]
+        else:
+            ops = self.backend.catalog.operators(attr)
+            items = [{**META, "_ref": "null", "_refObjectName": op, "_type": "AllowedQueryOperator",
+                      "OperatorName": op} for op in ops]
+        return 200, envelopes.query_result(items[start - 1:start - 1 + size], len(items), start, size)
+
+    def _builtin_attrdef(self, req: Request, oid: int) -> Result:
+        found = self.backend.catalog.attr_by_oid(oid)
+        if found is None:
+            raise errors.not_found_read()
+        tdef, attr = found
+        obj = {**META, **self.attrdef_json(req, tdef, attr, None)}
+        obj.pop("_type", None)
+        return 200, envelopes.single("AttributeDefinition", obj)
+
+    def _custom_attrdef_fields(self, req: Request, row: Row) -> dict[str, Any]:
+        schema = self.backend.schema(row.workspace)
+        tdef = schema.get(str(row.data.get("OwnerTypePath")))
+        attr = tdef.attr(str(row.data.get("ElementName"))) if tdef else None
+        if tdef is None or attr is None:
+            return {}
+        out = self.attrdef_json(req, tdef, attr, row.workspace)
+        for key in ("_ref", "_refObjectUUID", "_refObjectName", "Subscription", "Workspace"):
+            out.pop(key, None)
+        return out
+
+    # -- security and batch ----------------------------------------------------------------
+    def authorize(self, req: Request, principal: Principal) -> Result:
+        session = req.cookies.get("JSESSIONID")
+        if not session or not self.backend.token_valid(session, principal.oid, "__probe__") and \
+                self.backend.authenticate(basic=None, api_key=None, session=session) is None:
+            session = self.backend.new_session(principal.oid)
+            req.set_cookies.append(f"JSESSIONID={session}; Path=/; HttpOnly")
+        token = self.backend.issue_token(session, principal.oid)
+        return 200, envelopes.operation_result(extra={"SecurityToken": token})
+
+    def batch(self, req: Request, principal: Principal) -> Result:
+        self._check_key(req, principal)
+        try:
+            body = json.loads(req.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            return 200, envelopes.batch_result([], [f"Cannot parse input stream due to I/O error as JSON document: {exc}"])
+        entries = body.get("Batch") if isinstance(body, dict) else None
+        if not isinstance(entries, list):
+            return 200, envelopes.batch_result([], ['Cannot parse input stream: expected {"Batch": [ ... ]}'])
+        results = []
+        from .routing import route
+
+        for entry in entries:
+            spec = entry.get("Entry") if isinstance(entry, dict) else None
+            if not isinstance(spec, dict) or not isinstance(spec.get("Path"), str):
+                results.append({"Errors": ["Batch entry must be {\"Entry\": {\"Path\", \"Method\", \"Body\"}}"],
+                                "Warnings": []})
+                continue
+            method = str(spec.get("Method") or "GET").upper()
+            path = spec["Path"]
+            if not path.lower().startswith("/slm/"):
+                path = "/slm/webservice/v2.0/" + path.lstrip("/")
+            sub_req = Request(method=method, path=path.split("?", 1)[0], params=dict(req.params),
+                              body=json.dumps(spec.get("Body")).encode() if spec.get("Body") is not None else b"",
+                              headers=req.headers, cookies=req.cookies, base=req.base)
+            sub_rt = route(method, sub_req.path)
+            if sub_rt.kind in ("batch", "authorize", "schema", "control", "not_found", "bad_method"):
+                results.append({"Errors": [f"Unsupported batch entry path: {spec['Path']}"], "Warnings": []})
+                continue
+            _, envelope = self.handle(sub_req, sub_rt, principal)
+            inner = next(iter(envelope.values()))
+            item: dict[str, Any] = {"Errors": inner.get("Errors", []), "Warnings": inner.get("Warnings", [])}
+            if "Object" in inner:
+                item["Object"] = inner["Object"]
+            elif sub_rt.kind == "read" and not inner.get("Errors"):
+                item["Object"] = {k: v for k, v in inner.items() if k not in ("Errors", "Warnings")}
+            elif "Results" in inner:
+                item["Results"] = inner["Results"]
+            results.append(item)
+        return 200, envelopes.batch_result(results)
+
+
+def _uuid_for(oid: int) -> str:
+    """A stable UUID for catalog objects that have no stored row."""
+    import uuid
+
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pyral-emulator:{oid}"))

@@ -186,6 +186,10 @@ class RallyContextHelper:
         if dws is not None and name == dws.name:
             return dws
         matches = [w for w in self.workspaces() if w.name == name and w.state != "Closed"]
+        if not matches:
+            with self._lock:  # maybe created since the list was cached: reload once
+                self._workspaces = None
+            matches = [w for w in self.workspaces() if w.name == name and w.state != "Closed"]
         return matches[0] if matches else None
 
     def _project_path(self, ws: WorkspaceInfo, proj: ProjectInfo) -> str:
@@ -207,11 +211,18 @@ class RallyContextHelper:
         dws = self.default_workspace
         if dproj is not None and dws is not None and ws.oid == dws.oid and spec == dproj.name:
             return dproj
-        projects = self.projects(ws)
+        found = self._match_project(self.projects(ws), spec)
+        if found is None:
+            with self._lock:  # maybe created since the list was cached: reload once
+                self._projects.pop(str(ws.oid), None)
+            found = self._match_project(self.projects(ws), spec)
+        return found
+
+    def _match_project(self, projects: list[ProjectInfo], spec: str) -> ProjectInfo | None:
         m = _PROJECT_REF.search(spec)
         if m:
             return next((p for p in projects if str(p.oid) == m.group(1)), None)
-        if PATH_SEP.strip() in spec and PATH_SEP in spec:
+        if PATH_SEP in spec:
             return self._walk_path(projects, [s.strip() for s in spec.split(PATH_SEP.strip())])
         return next((p for p in projects if p.name == spec), None)
 
@@ -281,7 +292,8 @@ class RallyContextHelper:
         dws = self.default_workspace
         if dws is not None and name == dws.name:
             return dws
-        matches = [w for w in self.workspaces() if w.name == name and w.state != "Closed"]
+        found = self.find_workspace(name)
+        matches = [w for w in self.workspaces() if w.name == name and w.state != "Closed"] if found else []
         if not matches:
             raise RallyContextError(
                 f"Specified workspace of '{name}' either does not exist or the user does not have "

@@ -112,6 +112,7 @@ class Renderer:
     _rows: dict[int, Row] = field(default_factory=dict)
     _counts: dict[tuple[int, str], int] = field(default_factory=dict)
     _tag_names: dict[tuple[int, str], list[dict[str, str]]] = field(default_factory=dict)
+    _plans: dict[tuple[str, Fetch, bool], tuple[AttrDef, ...]] = field(default_factory=dict)
 
     # -- public ----------------------------------------------------------------------------
     def objects(self, rows: list[Row], fetch: Fetch, *, top: bool = False) -> list[dict[str, Any]]:
@@ -130,18 +131,24 @@ class Renderer:
             return out
         out["_objectVersion"] = str(row.version)
         out["_refObjectName"] = ref_name(tdef, row)
-        full = fetch.mode == "all" or (top and fetch.mode == "none")
-        for attr in tdef.attrs:
-            if attr.hidden and not fetch.wants(attr):
-                continue
-            if not (full or fetch.wants(attr)):
-                continue
+        for attr in self._plan(tdef, fetch, top):
             out[attr.name] = self.value(row, tdef, attr, fetch, depth)
             if attr.name == "CreationDate":
                 out["_CreatedAt"] = created_at(row.created)
         if not top:
             out["_type"] = tdef.type_path
         return out
+
+    def _plan(self, tdef: TypeDef, fetch: Fetch, top: bool) -> tuple[AttrDef, ...]:
+        """The attributes rendered for a type under a fetch (computed once per request)."""
+        key = (tdef.type_path, fetch, top)
+        plan = self._plans.get(key)
+        if plan is None:
+            full = fetch.mode == "all" or (top and fetch.mode == "none")
+            plan = tuple(a for a in tdef.attrs
+                         if (full and not a.hidden) or fetch.wants(a))
+            self._plans[key] = plan
+        return plan
 
     def bare(self, row: Row) -> dict[str, Any]:
         return self.obj(row, Fetch("none"))

@@ -133,6 +133,7 @@ def decode(handler: BaseHTTPRequestHandler, scheme: str) -> Request | Answer:
 def make_handler(app: App, scheme: str) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True
         server_version = "RallyEmulator/2.0"
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature

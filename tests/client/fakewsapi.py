@@ -68,11 +68,10 @@ class FakeWSAPI:
         if path.startswith("/slm/schema/v2.0/workspace/"):
             return self._json({"QueryResult": self._qr(SCHEMA, params)})
         rel = path.split("/slm/webservice/v2.0/", 1)[1]
-        if request.method != "GET" and basic:
-            if self.reject_next_key or params.get("key") != "TOKEN":
-                self.reject_next_key = False
-                return self._json({"OperationResult": {"Errors": [
-                    "Not authorized to perform action: Invalid key"], "Warnings": []}})
+        if request.method != "GET" and basic and (self.reject_next_key or params.get("key") != "TOKEN"):
+            self.reject_next_key = False
+            return self._json({"OperationResult": {"Errors": [
+                "Not authorized to perform action: Invalid key"], "Warnings": []}})
         return self.route(request.method, rel, params, body)
 
     @staticmethod

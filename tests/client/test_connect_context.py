@@ -6,7 +6,7 @@ import socket
 from typing import Any
 
 import pytest
-from conftest import CountingTransport
+from client_helpers import CountingTransport
 
 from pyral import Rally
 from pyral.context import RallyRESTAPIError as ContextRESTAPIError

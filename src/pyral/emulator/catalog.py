@@ -485,7 +485,6 @@ class Catalog:
         types: dict[str, TypeDef] = {}
         for order, t in enumerate(raw_types + extra):
             name = t["ElementName"]
-            attrs = extra_attrs.get(name) or base_attrs[name]
             parent = PARENTS.get(name)
             if t["TypePath"].startswith("PortfolioItem/"):
                 parent = "PortfolioItem"
@@ -501,9 +500,8 @@ class Catalog:
             types[t["TypePath"]] = tdef
         self._types: dict[str, TypeDef] = {}
         for path, tdef in types.items():
-            attrs = tuple(self._with_collections(tdef, types, a) for a in (extra_attrs.get(tdef.name)
-                                                                           or base_attrs[tdef.name]))
-            self._types[path] = replace(tdef, attrs=attrs)
+            source = extra_attrs.get(tdef.name) or base_attrs[tdef.name]
+            self._types[path] = replace(tdef, attrs=tuple(self._with_collections(tdef, types, a) for a in source))
         self._lookup: dict[str, TypeDef] = {}
         for tdef in self._types.values():
             self._lookup.setdefault(tdef.type_path.lower(), tdef)

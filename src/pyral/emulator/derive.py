@@ -22,34 +22,37 @@ def after_write(backend: Backend, row: Row, before: Row | None) -> None:
     old = before.data if before else {}
     new = row.data
     if row.type == "Task":
-        for wp in {old.get("WorkProduct"), new.get("WorkProduct")} - {None}:
-            task_rollup(backend, int(wp))
+        for wp in _ids(old.get("WorkProduct"), new.get("WorkProduct")):
+            task_rollup(backend, wp)
     if row.type in ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet"):
         _schedule_dates(backend, row, old)
     if row.type == "HierarchicalRequirement":
-        for parent in {old.get("Parent"), new.get("Parent")} - {None}:
-            story_children(backend, int(parent))
+        for parent in _ids(old.get("Parent"), new.get("Parent")):
+            story_children(backend, parent)
         has_parent = bool(new.get("Parent"))
         if row.data.get("HasParent") != has_parent:
             row.data["HasParent"] = has_parent
             store.save(row, bump=False)
-        features = {old.get("PortfolioItem"), new.get("PortfolioItem")} - {None}
-        features |= set(_feature_of_story(backend, row))
-        for feature in features:
-            pi_rollup(backend, int(feature))
+        for feature in _ids(old.get("PortfolioItem"), new.get("PortfolioItem")):
+            pi_rollup(backend, feature)
     if row.type == "Defect":
         _defect_dates(backend, row, old)
-        for req in {old.get("Requirement"), new.get("Requirement")} - {None}:
-            defect_status(backend, int(req))
+        for req in _ids(old.get("Requirement"), new.get("Requirement")):
+            defect_status(backend, req)
     if row.type == "TestCaseResult" and new.get("TestCase"):
         test_case_verdict(backend, int(new["TestCase"]))
     if row.type == "TestCase":
-        for wp in {old.get("WorkProduct"), new.get("WorkProduct")} - {None}:
-            test_case_counts(backend, int(wp))
+        for wp in _ids(old.get("WorkProduct"), new.get("WorkProduct")):
+            test_case_counts(backend, wp)
     if row.type.startswith("PortfolioItem/"):
-        for parent in {old.get("Parent"), new.get("Parent")} - {None}:
-            pi_rollup(backend, int(parent))
+        for parent in _ids(old.get("Parent"), new.get("Parent")):
+            pi_rollup(backend, parent)
         pi_rollup(backend, row.oid)
+
+
+def _ids(*values: Any) -> set[int]:
+    """The distinct non-null object ids among ``values``."""
+    return {int(v) for v in values if v is not None}
 
 
 def after_delete(backend: Backend, row: Row) -> None:
@@ -139,11 +142,6 @@ def test_case_counts(backend: Backend, wp: int) -> None:
     if target is not None and "TestCaseStatus" in backend.schema(target.workspace).get(target.type).by_name:  # type: ignore[union-attr]
         _save(backend, wp, {"TestCaseCount": int(count), "PassingTestCaseCount": int(passing),
                             "TestCaseStatus": status})
-
-
-def _feature_of_story(backend: Backend, row: Row) -> list[int]:
-    feature = row.data.get("PortfolioItem")
-    return [int(feature)] if feature else []
 
 
 def pi_rollup(backend: Backend, pi: int) -> None:

@@ -66,8 +66,8 @@ class App:
             return control.handle(self, req, rt.rest, principal)
         if req.method == "DELETE" and rt.kind not in ("delete",):
             return text_answer(405, f"405 Method Not Allowed: {req.method} {req.path}")
-        if req.method in ("POST", "PUT") and rt.kind in ("query", "read", "collection") and rt.kind != "update":
-            if rt.kind != "query" or req.param("_method", "").upper() != "GET":
+        if req.method in ("POST", "PUT") and rt.kind in ("query", "read", "collection") and (
+                rt.kind != "query" or (req.param("_method") or "").upper() != "GET"):
                 return json_answer(200, envelopes.operation_result(
                     errors=[f"Cannot {req.method} to {req.path}: use GET to read, /create to create"]))
         status, body = self.handlers.handle(req, rt, principal)
@@ -125,7 +125,8 @@ def decode(handler: BaseHTTPRequestHandler, scheme: str) -> Request | Answer:
         except Exception:  # noqa: BLE001 - a malformed cookie header is just ignored
             jar = SimpleCookie()
         cookies = {k: m.value for k, m in jar.items()}
-    host = headers.get("host") or f"{handler.server.server_address[0]}:{handler.server.server_address[1]}"
+    address: Any = handler.server.server_address
+    host = headers.get("host") or f"{address[0]}:{address[1]}"
     return Request(method=method, path=parts.path, params=params, body=body, headers=headers, cookies=cookies,
                    base=f"{scheme}://{host}", query_string=parts.query)
 

@@ -4,6 +4,8 @@
 * ``PUT /emulator/users/<UserName>/credentials`` with ``{"password": ..., "api_key": ...}``.
 * ``GET /emulator/export`` / ``POST /emulator/import`` — the whole store as JSON.
 * ``POST /emulator/recyclebin/<oid>/restore`` — restore a recycled artifact.
+* ``POST /emulator/workspaces/<oid>/customfields`` with ``{"type": "Defect", "name": "Customer",
+  "attribute_type": "STRING", "allowed_values": [...]}`` — add a workspace custom field.
 * ``GET /emulator/health`` — liveness (any authenticated user).
 """
 
@@ -50,6 +52,8 @@ def handle(app: App, req: Request, rest: str, principal: Principal) -> Answer:
         return _json(200, {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "tables": backend.store.dump()})
     if parts == ["import"] and req.method == "POST":
         return _import(app, req)
+    if len(parts) == 3 and parts[0] == "workspaces" and parts[2] == "customfields" and req.method == "POST":
+        return _custom_field(app, req, parts[1], principal)
     if len(parts) == 3 and parts[0] == "recyclebin" and parts[2] == "restore" and req.method == "POST":
         if not parts[1].isdigit():
             return _error(400, f"Bad recycle bin entry id: {parts[1]}")
@@ -107,3 +111,26 @@ def _import(app: App, req: Request) -> Answer:
         return _error(400, f"Import failed, nothing changed: {type(exc).__name__}: {exc}")
     app.backend.reload()
     return _json(200, {"imported": {k: len(v) for k, v in body["tables"].items()}})
+
+
+def _custom_field(app: App, req: Request, workspace: str, principal: Principal) -> Answer:
+    try:
+        body = _body(req)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    if not workspace.isdigit():
+        return _error(400, f"Bad workspace id: {workspace}")
+    ws = app.backend.store.get(int(workspace))
+    if ws is None or ws.type != "Workspace":
+        return _error(404, f"No workspace {workspace}")
+    if not isinstance(body, dict) or not body.get("type") or not body.get("name"):
+        return _error(400, 'Give {"type": "<Rally type>", "name": "<field name>", "attribute_type": "STRING", ...}')
+    ctx = service.WriteContext(app.backend, principal, ws.oid, None, "AttributeDefinition")
+    payload = {"Name": body["name"], "AttributeType": body.get("attribute_type", "STRING"),
+               "TypePath": body["type"], "Workspace": ws.oid, "AllowedValues": body.get("allowed_values"),
+               "Required": body.get("required", False), "Hidden": body.get("hidden", False)}
+    try:
+        row = service.create_custom_field(ctx, payload)
+    except WsapiError as exc:
+        return _error(400, exc.message)
+    return _json(200, {"ObjectID": row.oid, "ElementName": row.data["ElementName"], "type": row.data["OwnerTypePath"]})

@@ -145,13 +145,23 @@ def coerce(ctx: WriteContext, tdef: TypeDef, attr: AttrDef, value: Any) -> Any:
     return value
 
 
+MAX_ATTACHMENT_BYTES = 50_000_000  # Rally's attachment size limit
+
+
 def decode_content(value: Any) -> bytes:
     if not isinstance(value, str):
         raise WsapiError("Validation error: AttachmentContent.Content must be base64 text")
+    if len(value) > (MAX_ATTACHMENT_BYTES + 2) // 3 * 4 + 4:
+        raise WsapiError(f"Validation error: AttachmentContent.Content exceeds the maximum attachment size of "
+                         f"{MAX_ATTACHMENT_BYTES} bytes")
     try:
-        return base64.b64decode(value.encode("ascii"), validate=True)
+        content = base64.b64decode(value.encode("ascii"), validate=True)
     except (binascii.Error, UnicodeEncodeError):
         raise WsapiError("Validation error: AttachmentContent.Content is not valid base64") from None
+    if len(content) > MAX_ATTACHMENT_BYTES:
+        raise WsapiError(f"Validation error: AttachmentContent.Content exceeds the maximum attachment size of "
+                         f"{MAX_ATTACHMENT_BYTES} bytes")
+    return content
 
 
 # -- create / update -----------------------------------------------------------------------
@@ -615,6 +625,12 @@ def _create_project_from_payload(ctx: WriteContext, workspace: int | None, data:
             raise WsapiError("Validation error: Project.Parent must be a project of the same workspace")
     return create_project(ctx.backend, workspace, str(data.pop("Name")), parent=data.pop("Parent", None),
                           owner=data.pop("Owner", None), extra=data)
+
+
+def create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
+    """Public entry for the control plane (same rules as WSAPI AttributeDefinition create)."""
+    with ctx.store.transaction():
+        return _create_custom_field(ctx, payload)
 
 
 def _create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:

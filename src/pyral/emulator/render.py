@@ -169,6 +169,8 @@ class Renderer:
             return f"{tdef.id_prefix or ''}{row.fid}" if row.fid is not None else None
         if name == "VersionId":
             return str(row.version)
+        if name == "SchemaVersion" and tdef.name in ("Workspace", "Project"):
+            return self.schema.version()
         if name == "ScheduleStatePrefix":
             state = row.data.get("ScheduleState") or ""
             return "P" if state == "In-Progress" else state[:1]

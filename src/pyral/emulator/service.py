@@ -785,6 +785,7 @@ def create_workspace(backend: Backend, name: str, *, owner: int | None = None) -
             "WorkDays": "Monday,Tuesday,Wednesday,Thursday,Friday", "DragDropRankingEnabled": True,
             "TimeTrackerEnabled": True, "BuildandChangesetEnabled": True}, workspace=ws.oid)
         ws.data["WorkspaceConfiguration"] = config.oid
+        ws.data["RevisionHistory"] = store.insert("RevisionHistory", {}, workspace=ws.oid).oid
         store.save(ws, bump=False)
         oids: dict[str, int] = {}
         for tdef in backend.catalog.types():

@@ -238,8 +238,10 @@ class Rally:
         http = self._send(req)
         if http.status_code != 200:
             errs = error_texts(http)
-            raise RallyResponseError(f"Unable to retrieve a page of results: {http.status_code} {errs[0]}",
-                                     errors=errs, status_code=http.status_code)
+            start = dict(req.params).get("start", "?")
+            raise RallyResponseError(f"Unable to retrieve the page of results at start={start}: "
+                                     f"{http.status_code} {errs[0]}", errors=errs,
+                                     status_code=http.status_code)
         return proto.parse_envelope(http.json())
 
     def _response(self, req: Request, hydrator: Hydrator, *, limit: int = proto.MAX_ITEMS,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from conftest import API, CAPTURES, load_capture
 
 CAPTURE_FILES = sorted(p.name for p in CAPTURES.glob("*.json"))

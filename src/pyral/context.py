@@ -416,10 +416,11 @@ class RallyContextHelper:
                 raise RallyContextError(
                     f'Workspace specified: "{ws_arg}" not accessible with current credentials')
             if ws is None or found.oid != ws.oid:
+                # another workspace: keep a same-named project, else no project scoping
+                current_name = proj.name if proj is not None else None
                 proj, label = None, None
-                if proj_arg == "current" and self.default_project is not None:
-                    cand = next((p for p in self.projects(found)
-                                 if p.name == (self._proj.name if self._proj else None)), None)
+                if proj_arg == "current" and current_name is not None:
+                    cand = next((p for p in self.projects(found) if p.name == current_name), None)
                     if cand is not None:
                         proj, label = cand, cand.name
             ws = found

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import (
@@ -116,9 +115,6 @@ class Persistable:
         names = {k for k in self.__dict__ if k not in _INTERNAL}
         names.update(self.__dict__.get("_lazy", {}))
         return sorted(names)
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.attributes())
 
     def __repr__(self) -> str:
         fid = self.__dict__.get("FormattedID")

@@ -55,9 +55,13 @@ class Request:
         return "&".join(f"{quote(k, safe='')}={quote(v, safe='/,:')}" for k, v in self.params)
 
     def resource(self) -> str:
-        """``path?query`` as used in logs, reprs and :attr:`RallyRESTResponse.resource`."""
-        qs = self.query_string()
+        """``path?query`` for logs, reprs and :attr:`RallyRESTResponse.resource` (``key`` masked)."""
+        shown = tuple((k, "***" if k == "key" and v else v) for k, v in self.params)
+        qs = Request(self.method, self.path, shown).query_string()
         return f"{self.path}?{qs}" if qs else self.path
+
+    def __repr__(self) -> str:
+        return f"Request({self.method} {self.service}:{self.resource()})"
 
     def with_param(self, name: str, value: str) -> Request:
         """A copy with ``name`` set to ``value`` (replacing an existing value)."""

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import httpx
 
 from .errors import RallyConnectionError, RallyResponseError
+from .log import redact
 from .protocol import SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
 
 DEFAULT_TIMEOUT = 120.0
@@ -159,7 +160,7 @@ class SyncTransport:
         if isinstance(exc, httpx.TimeoutException):
             return RallyConnectionError(
                 f"Request timed out on attempt to reach {host} ({elapsed:.1f} secs)")
-        text = str(exc)
+        text = redact(str(exc))
         if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
             return RallyConnectionError("SSL certificate verification failed")
         if isinstance(exc, httpx.ProxyError):

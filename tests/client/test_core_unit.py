@@ -252,3 +252,16 @@ def test_transport_retries_get_but_not_writes() -> None:
     assert t.send(proto.create_request("defect", "Defect", {"Name": "x"})).status_code == 503
     assert calls == ["GET", "GET", "PUT"]
     t.close()
+
+
+def test_credentials_never_shown(fake: FakeWSAPI) -> None:
+    req = proto.create_request("defect", "Defect", {"Name": "x"}, key="SECRET-TOKEN")
+    assert "SECRET-TOKEN" not in req.resource() + repr(req) and "key=%2A%2A%2A" in req.resource()
+    r = Rally(HOST, "wiley@acme.com", "pa55word!", http_transport=fake.transport())
+    r.create("Story", {"Name": "y"})
+    token = r.obtainSecurityToken()
+    texts = [repr(r), repr(r.contextHelper.currentContext()), r.contextHelper.currentContext().identity()]
+    resp = r.get("Story")
+    texts += [repr(resp), resp.resource]
+    assert not any(secret in t for t in texts for secret in ("pa55word!", token, APIKEY))
+    r.close()

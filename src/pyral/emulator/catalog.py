@@ -185,12 +185,14 @@ RATING_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
 
 # Defaults Rally fills on create (attribute -> value); RATING attributes default to "None".
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "SchedulableArtifact": {"ScheduleState": "Defined", "Blocked": False},
+    "SchedulableArtifact": {"ScheduleState": "Defined", "Blocked": False, "TaskStatus": "NONE",
+                            "DefectStatus": "NONE", "TestCaseStatus": "NONE"},
     "Artifact": {"Ready": False, "Expedite": False, "Description": "", "Notes": "",
                  "DisplayColor": ""},
+    "HierarchicalRequirement": {"DirectChildrenCount": 0, "HasParent": False},
     "Defect": {"State": "Submitted", "AffectsDoc": False, "ReleaseNote": False},
     "Task": {"State": "Defined", "Blocked": False},
-    "TestCase": {"Method": "Manual", "Type": "Acceptance"},
+    "TestCase": {"Method": "Manual", "Type": "Acceptance", "DefectStatus": "NONE"},
     "Project": {"State": "Open", "Description": "", "Notes": ""},
     "Workspace": {"State": "Open", "Style": "UserStory", "Description": "", "Notes": ""},
     "Iteration": {"State": "Planning", "Notes": "", "Theme": ""},

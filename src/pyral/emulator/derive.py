@@ -39,6 +39,8 @@ def after_write(backend: Backend, row: Row, before: Row | None) -> None:
         _defect_dates(backend, row, old)
         for req in _ids(old.get("Requirement"), new.get("Requirement")):
             defect_status(backend, req)
+        for tc in _ids(old.get("TestCase"), new.get("TestCase")):
+            defect_status(backend, tc, via="TestCase")
     if row.type == "TestCaseResult" and new.get("TestCase"):
         test_case_verdict(backend, int(new["TestCase"]))
     if row.type == "TestCase":
@@ -97,10 +99,11 @@ def story_children(backend: Backend, parent: int) -> None:
     _save(backend, parent, {"DirectChildrenCount": int(rows[0][0])})
 
 
-def defect_status(backend: Backend, req: int) -> None:
+def defect_status(backend: Backend, req: int, via: str = "Requirement") -> None:
+    """DefectStatus of a story (its defects' ``Requirement``) or a test case (their ``TestCase``)."""
     rows = backend.store.execute(
         "SELECT count(*), sum(json_extract(data, '$.\"State\"') = 'Closed') FROM objects"
-        " WHERE type = 'Defect' AND deleted = 0 AND json_extract(data, '$.\"Requirement\"') = ?", [req])
+        f" WHERE type = 'Defect' AND deleted = 0 AND json_extract(data, '$.\"{via}\"') = ?", [req])
     count, closed = rows[0][0], rows[0][1] or 0
     status = "NONE" if not count else "ALL_CLOSED" if closed == count else "NONE_CLOSED" if closed == 0 else "SOME_CLOSED"
     _save(backend, req, {"DefectStatus": status})

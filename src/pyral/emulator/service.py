@@ -214,6 +214,8 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
             return create_workspace(ctx.backend, str(name), owner=ctx.principal.oid if ctx.principal else None)
         if tdef.name == "AttributeDefinition":
             return _create_custom_field(ctx, payload)
+        if tdef.name in ("WorkspacePermission", "ProjectPermission"):
+            return _create_permission(ctx, tdef, payload)
         workspace = _workspace_for(ctx, payload)
         schema = ctx.backend.schema(workspace)
         tdef = schema.get(tdef.type_path) or tdef
@@ -675,6 +677,43 @@ def _create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
     }, workspace=workspace)
     ctx.backend.invalidate_schema(workspace)
     return row
+
+
+PERMISSION_ROLES = ("Viewer", "Editor", "Admin", "User")
+
+
+def _create_permission(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
+    """WorkspacePermission / ProjectPermission: who may do what where (admins only)."""
+    values = {k.lower(): v for k, v in payload.items()}
+    user = resolve_ref(ctx, None, values.get("user"), target="User") if values.get("user") else None
+    if user is None:
+        raise errors.should_not_be_null(tdef.name, "User")
+    role = str(values.get("role") or "")
+    if role not in PERMISSION_ROLES:
+        raise errors.invalid_value(role, "Role", PERMISSION_ROLES)
+    data: dict[str, Any] = {"User": user.oid, "Role": role, "CustomObjectID": ""}
+    if tdef.name == "ProjectPermission":
+        if not values.get("project"):
+            raise errors.should_not_be_null(tdef.name, "Project")
+        project = resolve_ref(ctx, None, values["project"], target="Project")
+        workspace, data["Project"] = project.workspace, project.oid
+        data["Name"] = f"{project.data.get('Name')} {role}"
+    else:
+        if not values.get("workspace"):
+            raise errors.should_not_be_null(tdef.name, "Workspace")
+        ws = resolve_ref(ctx, None, values["workspace"], target="Workspace")
+        workspace = data["Workspace"] = ws.oid
+        data["Name"] = f"{ws.data.get('Name')} {role}"
+    if ctx.principal is not None and not access.workspace_admin(ctx.backend, ctx.principal, workspace):
+        raise errors.not_authorized("create", tdef.name)
+    existing = ctx.store.select(
+        f"o.type = ? AND o.deleted = 0 AND json_extract(o.data, '$.\"User\"') = ? AND "
+        f"json_extract(o.data, '$.\"{'Project' if tdef.name == 'ProjectPermission' else 'Workspace'}\"') = ?",
+        [tdef.name, user.oid, data.get("Project") or data.get("Workspace")], limit=1)
+    if existing:
+        existing[0].data["Role"] = role
+        return ctx.store.save(existing[0])
+    return ctx.store.insert(tdef.name, data, workspace=workspace)
 
 
 def _typedef_oid(ctx: WriteContext, workspace: int | None, type_path: str) -> int | None:

@@ -1,0 +1,190 @@
+"""Permissions: a matrix of roles x operations, each refused with Rally's text and nothing changed.
+
+Roles: subscription admin, workspace admin, project Editor, project Viewer, and a user with no
+permission at all.  Operations on a Defect in the project: query, read, create, update, delete.
+Everything goes over HTTP with httpx (never the project's client).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+
+from pyral.emulator import Emulator
+
+API = "/slm/webservice/v2.0"
+
+
+@dataclass
+class World:
+    emu: Emulator
+    admin: httpx.Client
+    workspace: int
+    project: int
+    other_project: int
+    defect: int
+    clients: dict[str, httpx.Client]
+
+    def count_defects(self) -> int:
+        body = self.admin.get(f"{API}/defect", params={"workspace": f"/workspace/{self.workspace}",
+                                                       "project": "null", "pagesize": 1}).json()
+        return int(body["QueryResult"]["TotalResultCount"])
+
+
+def _ok(body: dict[str, Any]) -> dict[str, Any]:
+    inner = next(iter(body.values()))
+    assert inner["Errors"] == [], inner["Errors"]
+    return inner
+
+
+def _create(client: httpx.Client, type_name: str, fields: dict[str, Any], **params: Any) -> int:
+    body = client.put(f"{API}/{type_name.lower()}/create", params=params, json={type_name: fields}).json()
+    return int(_ok(body)["Object"]["ObjectID"])
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    with Emulator() as emu:
+        admin = httpx.Client(base_url=emu.url, headers={"ZSESSIONID": emu.admin_api_key})
+        me = _ok(admin.get(f"{API}/user", params={"fetch": "UserProfile"}).json())
+        ws_ref = admin.get(f"{API}/workspace", params={"fetch": "ObjectID"}).json()["QueryResult"]["Results"][0]
+        workspace = int(ws_ref["ObjectID"])
+        project = int(admin.get(f"{API}/project", params={"fetch": "ObjectID"}).json()
+                      ["QueryResult"]["Results"][0]["ObjectID"])
+        other = _create(admin, "Project", {"Name": "Elsewhere", "Workspace": f"/workspace/{workspace}"})
+        assert me["UserProfile"]
+        roles = {"wsadmin": None, "editor": "Editor", "viewer": "Viewer", "nobody": None}
+        clients: dict[str, httpx.Client] = {"subadmin": admin}
+        for name, role in roles.items():
+            user = _create(admin, "User", {"UserName": f"{name}@example.com", "EmailAddress": f"{name}@example.com",
+                                           "DisplayName": name.title()})
+            key = f"_key_{name}_0000000000000000"
+            answer = admin.put(f"/emulator/users/{name}@example.com/credentials", json={"api_key": key})
+            assert answer.status_code == 200, answer.text
+            if role:
+                _create(admin, "ProjectPermission", {"User": f"/user/{user}", "Project": f"/project/{project}",
+                                                     "Role": role})
+            if name == "wsadmin":
+                _create(admin, "WorkspacePermission", {"User": f"/user/{user}", "Workspace": f"/workspace/{workspace}",
+                                                       "Role": "Admin"})
+            clients[name] = httpx.Client(base_url=emu.url, headers={"ZSESSIONID": key})
+        defect = _create(admin, "Defect", {"Name": "Permission probe"}, workspace=f"/workspace/{workspace}",
+                         project=f"/project/{project}")
+        yield World(emu, admin, workspace, project, other, defect, clients)
+        for client in clients.values():
+            client.close()
+
+
+READERS = {"subadmin", "wsadmin", "editor", "viewer"}
+WRITERS = {"subadmin", "wsadmin", "editor"}
+ROLES = ["subadmin", "wsadmin", "editor", "viewer", "nobody"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_query(world: World, role: str) -> None:
+    body = world.clients[role].get(f"{API}/defect", params={"workspace": f"/workspace/{world.workspace}",
+                                                            "query": '(Name = "Permission probe")'}).json()
+    inner = _ok(body)
+    assert inner["TotalResultCount"] == (1 if role in READERS else 0)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_read(world: World, role: str) -> None:
+    inner = next(iter(world.clients[role].get(f"{API}/defect/{world.defect}").json().values()))
+    if role in READERS:
+        assert inner["Errors"] == [] and inner["ObjectID"] == world.defect
+    else:
+        assert inner["Errors"] == ["Cannot find object to read"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_create(world: World, role: str) -> None:
+    before = world.count_defects()
+    body = world.clients[role].put(f"{API}/defect/create", params={"workspace": f"/workspace/{world.workspace}",
+                                                                   "project": f"/project/{world.project}"},
+                                   json={"Defect": {"Name": f"created by {role}"}}).json()["CreateResult"]
+    if role in WRITERS:
+        assert body["Errors"] == [] and body["Object"]["Name"] == f"created by {role}"
+        assert world.count_defects() == before + 1
+    else:
+        assert body["Errors"] == ["Not authorized to create: Defect"]
+        assert "Object" not in body
+        assert world.count_defects() == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_update(world: World, role: str) -> None:
+    before = _ok(world.admin.get(f"{API}/defect/{world.defect}").json())
+    body = world.clients[role].post(f"{API}/defect/{world.defect}",
+                                    json={"Defect": {"Notes": f"touched by {role}"}}).json()["OperationResult"]
+    after = _ok(world.admin.get(f"{API}/defect/{world.defect}").json())
+    if role in WRITERS:
+        assert body["Errors"] == [] and after["Notes"] == f"touched by {role}"
+        assert int(after["_objectVersion"]) == int(before["_objectVersion"]) + 1
+    elif role in READERS:
+        assert body["Errors"] == ["Not authorized to update: Defect"]
+        assert after == before
+    else:
+        assert body["Errors"] == [f"Could not read: Could not read Defect {world.defect} to update."]
+        assert after == before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_delete(world: World, role: str) -> None:
+    victim = _create(world.admin, "Defect", {"Name": f"victim for {role}"},
+                     workspace=f"/workspace/{world.workspace}", project=f"/project/{world.project}")
+    body = world.clients[role].delete(f"{API}/defect/{victim}").json()["OperationResult"]
+    still_there = _ok(world.admin.get(f"{API}/defect/{victim}").json()) if role not in WRITERS else None
+    if role in WRITERS:
+        assert body["Errors"] == []
+        gone = next(iter(world.admin.get(f"{API}/defect/{victim}").json().values()))
+        assert gone["Errors"] == ["Cannot find object to read"]
+    elif role in READERS:
+        assert body["Errors"] == ["Not authorized to delete: Defect"]
+        assert still_there is not None and still_there["ObjectID"] == victim
+    else:
+        assert body["Errors"] == ["Object to delete cannot be null"]
+        assert still_there is not None and still_there["ObjectID"] == victim
+
+
+def test_editor_cannot_write_in_another_project(world: World) -> None:
+    before = world.count_defects()
+    body = world.clients["editor"].put(
+        f"{API}/defect/create", params={"workspace": f"/workspace/{world.workspace}"},
+        json={"Defect": {"Name": "sneaky", "Project": f"/project/{world.other_project}"}}).json()["CreateResult"]
+    assert body["Errors"] == ["Not authorized to create: Defect"]
+    assert world.count_defects() == before
+
+
+def test_only_subscription_admins_manage_users_and_workspaces(world: World) -> None:
+    for role in ("wsadmin", "editor", "viewer"):
+        client = world.clients[role]
+        body = client.put(f"{API}/user/create", json={"User": {"UserName": f"x-{role}@example.com",
+                                                               "EmailAddress": "x@example.com"}}).json()
+        assert body["CreateResult"]["Errors"] == ["Not authorized to create: User"]
+        body = client.put(f"{API}/workspace/create", json={"Workspace": {"Name": f"ws by {role}"}}).json()
+        assert body["CreateResult"]["Errors"] == ["Not authorized to create: Workspace"]
+    users = world.admin.get(f"{API}/user", params={"query": '(UserName contains "x-")'}).json()
+    assert users["QueryResult"]["TotalResultCount"] == 0
+
+
+def test_projects_are_filtered_by_visibility(world: World) -> None:
+    def names(role: str) -> set[str]:
+        body = world.clients[role].get(f"{API}/project", params={"workspace": f"/workspace/{world.workspace}",
+                                                                 "fetch": "Name", "pagesize": 200}).json()
+        return {r["Name"] for r in body["QueryResult"]["Results"]}
+
+    assert names("subadmin") == names("wsadmin") == {"Sample Project", "Elsewhere"}
+    assert names("editor") == names("viewer") == {"Sample Project"}
+    assert names("nobody") == set()
+
+
+def test_control_plane_refuses_non_admins(world: World) -> None:
+    for role in ("wsadmin", "editor", "nobody"):
+        answer = world.clients[role].get("/emulator/export")
+        assert answer.status_code == 403
+        assert "admin" in answer.json()["Errors"][0]

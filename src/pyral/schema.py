@@ -196,3 +196,9 @@ class SchemaCache:
         """The schema if it is already loaded."""
         with self._lock:
             return self._schemas.get(workspace_oid)
+
+
+def typedef(rally: Any, target_type: str) -> SchemaItem | None:
+    """The :class:`SchemaItem` of ``target_type`` in ``rally``'s current workspace (or None)."""
+    result = rally.typedef(target_type)
+    return result if isinstance(result, SchemaItem) else None

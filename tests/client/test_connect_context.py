@@ -190,3 +190,39 @@ def test_subscription_and_context_identity(emu: Any, rally: Rally) -> None:
     ctx = rally.contextHelper.currentContext()
     assert ctx == rally.contextHelper.currentContext()
     assert emu.admin_api_key not in ctx.identity() + repr(ctx) + repr(rally)
+
+
+def _resource_url(rally: Rally, entity: str, **kwargs: Any) -> str:
+    """Upstream test_context.py's makeResourceUrl helper, driven through our compat API."""
+    from pyral import RallyUrlBuilder
+
+    resource = RallyUrlBuilder(entity)
+    resource.qualify(True, None, None, 10, 1)
+    _context, augments = rally.contextHelper.identifyContext(**kwargs)
+    workspace_ref = rally.contextHelper.currentWorkspaceRef()
+    project_ref = rally.contextHelper.currentProjectRef()
+    if workspace_ref and kwargs.get("workspace", "x") is not None:
+        resource.augmentWorkspace(augments, workspace_ref)
+        if project_ref and kwargs.get("project", "x") is not None:
+            resource.augmentProject(augments, project_ref)
+            resource.augmentScoping(augments)
+    return f"{rally.service_url}/{resource.build()}"
+
+
+def test_upstream_context_url_checks(rally: Rally) -> None:
+    _alt_setup(rally)
+    context1 = rally.contextHelper.currentContext()
+    workspace, project = rally.getWorkspace(), rally.getProject()
+    assert context1 == rally.contextHelper.currentContext()
+    assert context1.workspace == "Default Workspace" and context1.project == "Sample Project"
+    url = _resource_url(rally, "Defect")
+    assert f"workspace=workspace/{workspace.oid}" in url and f"project=project/{project.oid}" in url
+    url = _resource_url(rally, "Defect", project=None)
+    assert f"workspace=workspace/{workspace.oid}" in url and "&project=" not in url
+    url = _resource_url(rally, "Defect", workspace=None, project=None)
+    assert "&workspace=" not in url and "&project=" not in url
+    rally.setWorkspace("Alt WS")
+    rally.setProject("Beta")
+    url = _resource_url(rally, "Defect")
+    assert f"workspace=workspace/{rally.getWorkspace().oid}" in url
+    assert f"project=project/{rally.getProject().oid}" in url

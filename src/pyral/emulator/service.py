@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +25,8 @@ from .store import Row, now_iso
 
 PI_STATES = ("Discovering", "Developing", "Measuring", "Done")
 PRELIMINARY_ESTIMATES = (("XS", 1), ("S", 3), ("M", 5), ("L", 8), ("XL", 13))
+# Markup Rally's HTML whitelist refuses in text fields.
+UNSAFE_HTML = re.compile(r"<\s*/?\s*(script|iframe|object|embed|style)\b|javascript\s*:|<[^>]*\son\w+\s*=", re.IGNORECASE)
 SILENT_KEYS = {"ObjectID", "FormattedID", "_ref", "_type", "_refObjectName", "_refObjectUUID",
                "_objectVersion", "_rallyAPIMajor", "_rallyAPIMinor", "_CreatedAt", "Errors", "Warnings"}
 
@@ -102,6 +105,9 @@ def coerce(ctx: WriteContext, tdef: TypeDef, attr: AttrDef, value: Any) -> Any:
         if isinstance(value, dict | list):
             raise WsapiError(f"Validation error: {tdef.name}.{attr.name} must be a string")
         text = value if isinstance(value, str) else (str(value).lower() if isinstance(value, bool) else str(value))
+        if UNSAFE_HTML.search(text):
+            raise WsapiError(f"Validation error: {tdef.name}.{attr.name} contained invalid input. "
+                             "Search 'HTML Whitelist' at help.rallydev.com for details.")
         if attr.allowed and len(attr.allowed) > 0 and attr.constrained and text not in attr.allowed:
             raise errors.invalid_value(text, attr.display_name, attr.allowed)
         if attr.max_length > 0 and len(text) > attr.max_length and kind == "STRING":
@@ -533,6 +539,8 @@ def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any]
     if name == "HierarchicalRequirement" and data.get("Parent") and data.get("PortfolioItem"):
         raise WsapiError("Validation error: HierarchicalRequirement.parentArtifact should not be set if "
                          "HierarchicalRequirement.Parent is set and vice versa")
+    if name == "Task" and not data.get("WorkProduct"):
+        raise errors.should_not_be_null("Task", "WorkProduct")
     if name == "Task" and data.get("WorkProduct"):
         wp = ctx.store.get(int(data["WorkProduct"]))
         if wp is not None:

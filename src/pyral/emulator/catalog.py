@@ -186,7 +186,8 @@ RATING_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
 # Defaults Rally fills on create (attribute -> value); RATING attributes default to "None".
 DEFAULTS: dict[str, dict[str, Any]] = {
     "SchedulableArtifact": {"ScheduleState": "Defined", "Blocked": False, "TaskStatus": "NONE",
-                            "DefectStatus": "NONE", "TestCaseStatus": "NONE"},
+                            "DefectStatus": "NONE", "TestCaseStatus": "NONE", "TaskEstimateTotal": 0.0,
+                            "TaskRemainingTotal": 0.0, "TaskActualTotal": 0.0},
     "Artifact": {"Ready": False, "Expedite": False, "Description": "", "Notes": "",
                  "DisplayColor": ""},
     "HierarchicalRequirement": {"DirectChildrenCount": 0, "HasParent": False},

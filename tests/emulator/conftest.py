@@ -80,7 +80,8 @@ class Wsapi:
             kw["content"] = body
         else:
             kw["json"] = body
-        r = self.request(method, f"{type_path}/create", **kw)
+        last = type_path.rstrip("/").rsplit("/", 1)[-1].lower()
+        r = self.request(method, type_path if last in ("create", "create.js") else f"{type_path}/create", **kw)
         assert r.status_code == 200, (r.status_code, r.text[:500])
         data = r.json()
         assert list(data) == ["CreateResult"], data

@@ -23,6 +23,7 @@ import httpx
 
 from . import protocol as proto
 from ._version import VERSION_STRING
+from .config import SERVER
 from .context import UNSET, RallyContext, RallyContextHelper
 from .entity import (
     Artifact,
@@ -55,7 +56,6 @@ from .transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, HTTPResponse, SyncT
 
 __all__ = ["BatchResults", "Rally", "getCollection", "getResourceByOID", "hydrateAnInstance"]
 
-SERVER = "rally1.rallydev.com"
 _USER_FETCH = ("ObjectID,UserName,DisplayName,FirstName,LastName,EmailAddress,Disabled,"
                "SubscriptionAdmin,Subscription,UserProfile,DefaultWorkspace,DefaultProject,Name")
 _ALL_USERS_FETCH = ("UserName,DisplayName,FirstName,LastName,MiddleName,ShortDisplayName,"

@@ -16,13 +16,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+from .config import KILO_PAGESIZE, SCHEMA_SERVICE, WEB_SERVICE, WS_API_VERSION
+from .config import MAX_ITEMS as _MAX_ITEMS
+from .config import MAX_PAGESIZE as _MAX_PAGESIZE
 from .errors import RallyResponseError
 
-WEB_SERVICE_PATH = "slm/webservice/v2.0"
-SCHEMA_SERVICE_PATH = "slm/schema/v2.0"
-MAX_PAGESIZE = 2000
-DEFAULT_PAGESIZE = 1000
-MAX_ITEMS = 1_000_000
+WEB_SERVICE_PATH = f"{WEB_SERVICE}/{WS_API_VERSION}"
+SCHEMA_SERVICE_PATH = f"{SCHEMA_SERVICE}/{WS_API_VERSION}"
+MAX_PAGESIZE = _MAX_PAGESIZE
+DEFAULT_PAGESIZE = KILO_PAGESIZE
+MAX_ITEMS = _MAX_ITEMS
 
 _REF_SPLIT = re.compile(r"/(?:webservice|schema)/v2\.[0x]/", re.IGNORECASE)
 _FORMATTED_ID = re.compile(r"^[A-Za-z]+\d+$")

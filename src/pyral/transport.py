@@ -15,6 +15,7 @@ from __future__ import annotations
 import email.utils
 import json
 import random
+import ssl
 import threading
 import time
 from collections.abc import Mapping
@@ -23,11 +24,11 @@ from typing import Any, Protocol
 
 import httpx
 
+from .config import DEFAULT_TIMEOUT
 from .errors import RallyConnectionError, RallyResponseError
 from .log import redact
 from .protocol import SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
 
-DEFAULT_TIMEOUT = 120.0
 DEFAULT_MAX_RETRIES = 3
 MAX_IN_FLIGHT = 12
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
@@ -103,10 +104,14 @@ class SyncTransport:
         self.max_retries = max(0, int(max_retries))
         self.backoff = float(backoff)
         self._slots = threading.BoundedSemaphore(max(1, int(max_in_flight)))
+        if isinstance(verify, str):  # a CA bundle path
+            verify_arg: bool | ssl.SSLContext = ssl.create_default_context(cafile=verify)
+        else:
+            verify_arg = bool(verify)
         self._client = httpx.Client(
             auth=httpx.BasicAuth(*auth) if auth else None,
             headers=dict(headers or {}),
-            verify=verify,
+            verify=verify_arg,
             timeout=httpx.Timeout(self.timeout),
             http1=True, http2=False,
             follow_redirects=True,

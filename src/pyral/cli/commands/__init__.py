@@ -1,0 +1,1 @@
+"""The ``pyral`` subcommands, grouped by theme; each module exports ``COMMANDS``."""

@@ -74,39 +74,49 @@ def main(argv: list[str] | None = None) -> int:
 
         common = [f"--rallyServer={emu.url}", f"--rallyUser={user}", f"--rallyPassword={password}",
                   f"--rallyWorkspace={WORKSPACE}", f"--rallyProject={PROJECT}"]
-        failures = 0
-        created: dict[str, str] = {}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("RALLY_") and k != "APIKEY"}
+        if opts.tls and emu.cert:
+            env["SSL_CERT_FILE"] = emu.cert  # trust the emulator's self-signed certificate (httpx reads it)
 
-        def run(script: str, *args: str) -> str:
-            nonlocal failures
+        def launch(script: str, *args: str) -> tuple[str, subprocess.Popen[str]]:
             shown = " ".join(_quote(a) for a in (script, *args))
+            proc = subprocess.Popen([sys.executable, str(HERE / script), *args, *common], stdout=subprocess.PIPE,
+                                    stderr=subprocess.STDOUT, text=True, env=env, cwd=HERE)
+            return shown, proc
+
+        failures = 0
+
+        def show(job: tuple[str, subprocess.Popen[str]]) -> str:
+            """Wait for a sample and print its command line and output."""
+            nonlocal failures
+            shown, proc = job
+            try:
+                out, _ = proc.communicate(timeout=120)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, _ = proc.communicate()
             print(f"\n$ python {shown}")
-            env = {k: v for k, v in os.environ.items() if not k.startswith("RALLY_") and k != "APIKEY"}
-            if opts.tls:
-                env["PYRAL_VERIFY_SSL"] = "0"
-            proc = subprocess.run([sys.executable, str(HERE / script), *args, *common], capture_output=True,
-                                  text=True, env=env, cwd=HERE, timeout=120)
-            out = proc.stdout + proc.stderr
             print(out.rstrip() or "(no output)")
             if proc.returncode != 0:
                 failures += 1
-                print(f"!! {script} exited with status {proc.returncode}")
+                print(f"!! {shown.split()[0]} exited with status {proc.returncode}")
             return out
 
-        run("gettc.py", test_case)
-        run("wksprj.py")
-        run("allusers.py")
-        out = run("crdefect.py", "Checkout page rejects valid postal codes", "Major Problem", "High Attention",
-                  "Entering a valid 9-digit ZIP code shows 'invalid postal code'.")
-        match = re.search(r"FormattedID:\s*(\S+)", out)
+        # The samples that do not depend on each other run side by side; output stays in order.
+        jobs = [launch("gettc.py", test_case), launch("wksprj.py"), launch("allusers.py")]
+        creating = launch("crdefect.py", "Checkout page rejects valid postal codes", "Major Problem",
+                          "High Attention", "Entering a valid 9-digit ZIP code shows 'invalid postal code'.")
+        tasks = launch("showtasks.py", story)
+        for job in jobs:
+            show(job)
+        match = re.search(r"FormattedID:\s*(DE\d+)", show(creating))
         if match:
-            created["defect"] = match.group(1)
-            run("updefect.py", created["defect"], "Acme Corp", "2030-06-30T00:00:00Z",
-                "Customer escalation; fix targeted for the next patch release.")
+            show(launch("updefect.py", match.group(1), "Acme Corp", "2030-06-30T00:00:00Z",
+                        "Customer escalation; fix targeted for the next patch release."))
         else:
             failures += 1
             print("!! no FormattedID in crdefect.py's output; updefect.py skipped")
-        run("showtasks.py", story)
+        show(tasks)
 
         print("\n" + "=" * 78)
         print("all samples ran successfully" if not failures else f"{failures} sample(s) failed")

@@ -169,7 +169,11 @@ class Rally:
         self._schemas = SchemaCache(self._load_schema)
         self.user_oid: int | str | None = None
         self.user_name: str | None = None
-        self.contextHelper = self._connect(workspace, project)
+        try:
+            self.contextHelper = self._connect(workspace, project)
+        except BaseException:
+            self._transport.close()
+            raise
 
     # ==================================================================================
     # plumbing

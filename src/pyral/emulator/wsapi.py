@@ -24,6 +24,7 @@ from .store import Row, value_sql
 
 DEFAULT_PAGESIZE = 20
 MAX_PAGESIZE = 2000
+MAX_START = 2**62  # beyond any store; keeps SQLite's 64-bit OFFSET from overflowing
 Result = tuple[int, dict[str, Any]]
 
 
@@ -129,7 +130,7 @@ class Handlers:
             size = int(req.param("pagesize") or DEFAULT_PAGESIZE)
         except ValueError:
             raise WsapiError(f'Could not parse: pagesize must be a positive integer, not "{req.param("pagesize")}"') from None
-        return max(start, 1), min(max(size, 1), MAX_PAGESIZE)
+        return min(max(start, 1), MAX_START), min(max(size, 1), MAX_PAGESIZE)
 
     def _scope_projects(self, req: Request, principal: Principal, workspace: int | None) -> list[int] | None:
         """Projects a query is limited to (None: the whole workspace)."""

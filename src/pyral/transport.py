@@ -74,6 +74,17 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
+class AsyncTransport(Protocol):
+    """The seam for a future async client: same contract, awaitable (e.g. ``httpx.AsyncClient``).
+
+    Request building and envelope parsing (``pyral.protocol``) are shared unchanged.
+    """
+
+    async def send(self, request: Request) -> HTTPResponse: ...
+
+    async def aclose(self) -> None: ...
+
+
 def _retry_after(headers: Mapping[str, str]) -> float | None:
     value = headers.get("retry-after")
     if not value:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import pkgutil
 import sys
 from typing import Any
 
@@ -110,10 +109,10 @@ def test_upstream_import_paths() -> None:
 
 
 def test_client_never_imports_the_emulator() -> None:
-    client_modules = [m.name for m in pkgutil.iter_modules(pyral.__path__)
-                      if m.name not in ("emulator", "cli")]
+    client_modules = ["__init__", "client", "protocol", "transport", "response", "entity", "hydrate",
+                      "schema", "context", "restapi", "rallyresp", "cargotruck", "multiop"]
     for name in client_modules:
-        source = importlib.util.find_spec(f"pyral.{name}").origin  # type: ignore[union-attr]
+        source = f"{pyral.__path__[0]}/{name}.py"
         with open(source, encoding="utf-8") as fh:
             assert "emulator" not in "".join(line for line in fh if "import" in line), name
 

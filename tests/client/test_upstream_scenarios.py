@@ -84,3 +84,19 @@ def test_children_lists_are_greased(connect: Any) -> None:
     rally.update("Story", {"ObjectID": parent.oid, "Children": [child]})  # read-only: Rally ignores it
     body = json.loads(next(r for r in sent.sent if r.method == "POST").content)
     assert body == {"HierarchicalRequirement": {"Children": [{"_ref": child.ref}]}}
+
+
+def test_test_case_result_attachment(rally: Rally) -> None:
+    tc = rally.create("TestCase", {"Name": "tc", "Type": "Functional"})
+    tcr = rally.create("TestCaseResult", {"TestCase": tc.ref, "Build": "27", "Verdict": "Pass",
+                                          "Date": "2024-05-01T10:00:00.000Z"})
+    text = b"Addendum\nline 2\n"
+    att = rally.addAttachment(tcr, "Addendum.txt", content=text)
+    assert att.Name == "Addendum.txt"
+    found = list(rally.get("TestCaseResult", query=["Build = 27", f"TestCase = {tc.ref}"]))
+    assert len(found) == 1
+    got = rally.getAttachment(tcr, "Addendum.txt")
+    assert got.ContentType == "text/plain" and got.Content == text
+    assert tcr.Attachments[0].Content == text  # the cached collection item was filled in
+    rally.deleteAttachment(tcr, "Addendum.txt")
+    assert rally.delete("TestCaseResult", tcr) and rally.delete("TestCase", tc)

@@ -17,6 +17,7 @@ import logging
 import ssl
 import threading
 import traceback
+import zlib
 from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -107,9 +108,12 @@ def decode(handler: BaseHTTPRequestHandler, scheme: str) -> Request | Answer:
         body = handler.rfile.read(size)
     if headers.get("content-encoding", "").lower() == "gzip" and body:
         try:
-            body = gzip.decompress(body)
-        except OSError:
+            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+            body = inflater.decompress(body, MAX_BODY + 1)  # bounded: a small gzip bomb stays small
+        except zlib.error:
             return text_answer(400, "400 Bad Request: the gzip body could not be decoded")
+        if len(body) > MAX_BODY:
+            return text_answer(413, f"413 Request Entity Too Large: the body exceeds {MAX_BODY} bytes")
     method = handler.command.upper()
     if "application/x-www-form-urlencoded" in headers.get("content-type", "") and body:
         form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))

@@ -388,6 +388,8 @@ class Handlers:
         if spec.kind == "inverse":
             clauses.append(f"{value_sql('o', spec.via)} = ?")
             args.append(row.oid)
+            if default_order and child.name == "Revision":
+                order = f"{value_sql('o', 'RevisionNumber')} DESC, o.oid DESC"  # newest first, as Rally lists them
         elif spec.kind == "link":
             clauses.append("o.oid IN (SELECT target FROM links WHERE owner = ? AND attr = ?)")
             args.extend([row.oid, attr.name])
@@ -411,7 +413,10 @@ class Handlers:
         sql = " AND ".join(clauses)
         total = self.store.count(sql, args)
         rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
-        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"))
+        # Revisions come back with their fields even without fetch: upstream pyral's own
+        # test_defects_revision_history reads RevisionNumber/Description from this fetch-less GET.
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"),
+                            default="all" if child.name == "Revision" else "none")
         results = self.renderer(req, row.workspace).objects(rows, fetch)
         return 200, envelopes.query_result(results, total, start, size)
 

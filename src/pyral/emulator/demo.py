@@ -3,8 +3,8 @@
 ``Emulator(demo=True)`` (``pyral serve --demo``, ``python -m pyral.emulator --demo``) calls
 :func:`populate` on a fresh store.  Everything is built through the emulator's own write path
 (:func:`service.create`), so the data obeys the same rules as data written over WSAPI:
-defaults, FormattedIDs, ranks, revision histories and derived totals (task totals, DefectStatus, LastVerdict, PortfolioItem rollups).
-The random choices come from a seeded :class:`random.Random`, so every run yields the same
+defaults, FormattedIDs, ranks, revision histories and derived values (task totals,
+DefectStatus, LastVerdict, PortfolioItem rollups).  The random choices come from a seeded :class:`random.Random`, so every run yields the same
 objects in the same order (same FormattedIDs, names, owners, states); dates are laid out
 around the Monday of the current week so that one iteration is always the current one.
 

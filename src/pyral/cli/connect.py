@@ -111,6 +111,11 @@ def resolve_settings(options: dict[str, Any], env: dict[str, str] | None = None)
                     project="" if project == "default" else project)
 
 
+def can_prompt() -> bool:
+    """Whether we may prompt (stdin and stderr are terminals)."""
+    return sys.stdin.isatty() and sys.stderr.isatty()
+
+
 def connect(settings: Settings, *, interactive: bool | None = None) -> Rally:
     """Open a ``Rally`` connection, prompting for a missing password on a terminal."""
     kwargs: dict[str, Any] = {"warn": False}
@@ -119,7 +124,7 @@ def connect(settings: Settings, *, interactive: bool | None = None) -> Rally:
     if settings.project:
         kwargs["project"] = settings.project
     if interactive is None:
-        interactive = sys.stdin.isatty() and sys.stderr.isatty()
+        interactive = can_prompt()
     if settings.apikey:
         creds: dict[str, Any] = {"apikey": settings.apikey}
     elif settings.user:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from .. import connect
 from ..connect import connection_options, session
 from ..errors import CliError, usage
 from ..output import (
@@ -160,7 +161,7 @@ def delete(ctx: click.Context, ident: str, yes: bool) -> None:
     target = find(rally, ident, fetch="ObjectID,FormattedID,Name")
     label = f"{item_type(target)} {target.__dict__.get('FormattedID') or target.ref} {target.Name!r}"
     if not yes:
-        if not sys.stdin.isatty():
+        if not connect.can_prompt():
             raise usage(f"refusing to delete {label} without confirmation: add --yes")
         click.confirm(f"Delete {label}?", abort=True, err=True)
     if not rally.delete(item_type(target), target.oid):

@@ -131,7 +131,8 @@ class Wsapi:
                                 " coalesce(sum(deleted), 0), coalesce(sum(length(data)), 0) FROM objects")[0]
         links = store.execute("SELECT count(*) FROM links")[0]
         blobs = store.execute("SELECT count(*) FROM blobs")[0]
-        return (*objects, *links, *blobs)
+        counters = store.execute("SELECT count(*), coalesce(sum(value), 0) FROM counters")[0]
+        return (*objects, *links, *blobs, *counters)
 
 
 def oid_of(ref: str) -> int:

@@ -233,6 +233,7 @@ PARENTS: dict[str, str] = {
     "WorkspacePermission": "UserPermission",
     "ProjectPermission": "UserPermission",
     "WebLinkDefinition": "AttributeDefinition",
+    "PullRequest": "Connection",
 }
 
 # Collections and how to find their members.  Keys are (owner type, attribute).
@@ -321,6 +322,18 @@ def _extra_types() -> list[dict[str, Any]]:
         t("PreliminaryEstimate", "PreliminaryEstimate", "PE"),
         t("TestFolder", "TestFolder", "TF"),
         t("TestSet", "TestSet", "TS"),
+        t("Connection", "Connection", None, abstract=True),
+        t("PullRequest", "PullRequest", "PR", display="Pull Request"),
+        t("VSMProduct", "VSMProduct", None, display="VSM Product"),
+        t("VSMComponent", "VSMComponent", None, display="VSM Component"),
+        t("VSMChange", "VSMChange", None, display="VSM Change"),
+        t("VSMDeploy", "VSMDeploy", None, display="VSM Deploy"),
+        t("VSMIncident", "VSMIncident", None, display="VSM Incident"),
+        t("VSMProductAnalyticsMetric", "VSMProductAnalyticsMetric", None, display="VSM Product Analytics Metric"),
+        t("VSMTarget", "VSMTarget", None, display="VSM Target"),
+        t("VSMMeasure", "VSMMeasure", None, display="VSM Measure"),
+        t("VSMInvestmentCategorytoInvestmentIntentMap", "VSMInvestmentCategorytoInvestmentIntentMap", None,
+          display="VSM Investment Category to Investment Intent Map"),
     ]
 
 
@@ -416,7 +429,56 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
         _a("TestCases", "COLLECTION", next(oid), target="TestCase",
            coll=CollectionSpec("link", "TestCase")),
     ]
+    def named(*extra: AttrDef, name_required: bool = True) -> list[AttrDef]:
+        return [*base_meta, _a("Name", "STRING", next(oid), required=name_required, max_length=256),
+                _a("Description", "TEXT", next(oid)), *extra]
+
+    connection = named(
+        _a("Artifact", "OBJECT", next(oid), target="Artifact", required=True),
+        _a("ExternalID", "STRING", next(oid), required=True, max_length=256),
+        _a("ExternalFormattedId", "STRING", next(oid), max_length=256),
+        _a("Url", "STRING", next(oid), max_length=1024),
+    )
+    categories = ("Product Active Users", "Product Usage Rate", "Product Stickiness", "Product User Churn Rate",
+                  "Product Repeat Users", "Product User Sentiment", "Product Custom")
+    vsm = {
+        "VSMProduct": named(_a("Components", "COLLECTION", next(oid), target="VSMComponent",
+                               coll=CollectionSpec("link", "VSMComponent"))),
+        "VSMComponent": named(),
+        "VSMChange": named(_a("Revision", "STRING", next(oid), required=True),
+                           _a("CommitTime", "DATE", next(oid)), _a("CommitMessage", "STRING", next(oid), max_length=4000),
+                           _a("SourceUrl", "STRING", next(oid)), _a("SourceId", "STRING", next(oid)),
+                           _a("Component", "OBJECT", next(oid), target="VSMComponent"), name_required=False),
+        "VSMDeploy": named(_a("Component", "OBJECT", next(oid), target="VSMComponent", required=True),
+                           _a("BuildId", "STRING", next(oid)), _a("MainRevision", "STRING", next(oid)),
+                           _a("SourceUrl", "STRING", next(oid)), _a("SourceId", "STRING", next(oid)),
+                           _a("TimeCreated", "DATE", next(oid)), _a("TimeDeployed", "DATE", next(oid)),
+                           _a("IsSuccessful", "BOOLEAN", next(oid)), name_required=False),
+        "VSMIncident": named(_a("Product", "OBJECT", next(oid), target="VSMProduct", required=True),
+                             _a("OpenedDate", "DATE", next(oid)), _a("ResolvedDate", "DATE", next(oid)),
+                             _a("Priority", "STRING", next(oid), allowed=("None", "Low", "Normal", "High", "Critical")),
+                             _a("Status", "STRING", next(oid), allowed=("Open", "In Progress", "Resolved", "Closed"))),
+        "VSMProductAnalyticsMetric": named(_a("Product", "OBJECT", next(oid), target="VSMProduct", required=True),
+                                           _a("Category", "STRING", next(oid), allowed=categories),
+                                           _a("Active", "BOOLEAN", next(oid))),
+        "VSMTarget": named(_a("Metric", "OBJECT", next(oid), target="VSMProductAnalyticsMetric", required=True),
+                           _a("Arg1", "DECIMAL", next(oid)), _a("Arg2", "DECIMAL", next(oid)),
+                           _a("Operator", "STRING", next(oid), allowed=("<", "<=", "=", ">=", ">", "between")),
+                           _a("TargetDate", "DATE", next(oid)), _a("Active", "BOOLEAN", next(oid)),
+                           name_required=False),
+        "VSMMeasure": named(_a("Metric", "OBJECT", next(oid), target="VSMProductAnalyticsMetric", required=True),
+                            _a("Value", "DECIMAL", next(oid), required=True), _a("ValueTime", "DATE", next(oid)),
+                            _a("SourceId", "STRING", next(oid)), name_required=False),
+        "VSMInvestmentCategorytoInvestmentIntentMap": named(
+            _a("InvestmentCategory", "STRING", next(oid),
+               allowed=("", "Cost Savings", "Short Term Growth", "Strategic Growth", "Maintenance")),
+            _a("InvestmentIntentName", "STRING", next(oid), required=True, allowed=("Innovate", "Scale", "Retain")),
+            name_required=False),
+    }
     return {
+        "Connection": connection,
+        "PullRequest": connection,
+        **vsm,
         "SchedulableArtifact": sched,
         "Requirement": requirement,
         "PortfolioItem": pi_common,

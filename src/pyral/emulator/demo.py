@@ -37,6 +37,10 @@ What is in it (workspace "Default Workspace"):
 * 60 defects (Submitted/Open/Fixed/Closed, Severity and Priority values, some linked to
   stories or test cases, the custom field ``c_Customer`` set on some), tags, milestones and
   a few discussion posts.
+* The custom fields upstream pyral's own test suite uses (``c_NumberofCases``,
+  ``c_AffectedCustomers`` on stories and defects; ``c_BugzillaID``, ``c_JiraKey``,
+  ``c_QCDefectID`` and the drop-down ``c_PrimaryColor`` on defects), set on one story and one
+  defect with the values those tests query for.
 """
 
 from __future__ import annotations
@@ -47,7 +51,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .backend import Backend
-from .service import WriteContext, create, create_project, create_workspace
+from .service import WriteContext, create, create_project, create_workspace, update
 from .store import Row
 
 SEED = 20140829
@@ -126,6 +130,16 @@ DEFECT_PROBLEMS = ("fails when the cart is empty", "shows the wrong total", "tim
                    "rounds tax incorrectly", "double-submits the order", "ignores the selected currency",
                    "displays stale stock levels", "breaks with non-ASCII names", "returns HTTP 500 on retry")
 CUSTOMERS = ("Acme Corp", "Globex", "Initech", "Umbrella Retail", "Wayne Outfitters", "Hooli")
+UPSTREAM_CUSTOM_FIELDS: tuple[tuple[str, str, str, list[str] | None], ...] = (
+    ("HierarchicalRequirement", "NumberofCases", "INTEGER", None),
+    ("HierarchicalRequirement", "AffectedCustomers", "STRING", None),
+    ("Defect", "BugzillaID", "INTEGER", None),
+    ("Defect", "JiraKey", "STRING", None),
+    ("Defect", "QCDefectID", "INTEGER", None),
+    ("Defect", "NumberofCases", "INTEGER", None),
+    ("Defect", "AffectedCustomers", "STRING", None),
+    ("Defect", "PrimaryColor", "STRING", ["Red", "Orange", "Yellow", "Green", "Blue", "Indigo", "Magenta"]),
+)
 TAGS = ("UX", "Performance", "Security", "Tech Debt", "Customer Request", "Accessibility", "Spike")
 INITIATIVES = (
     ("Grow online revenue", "Developing", ("Faster checkout", "Smarter search", "Promotions engine",
@@ -382,6 +396,18 @@ class _Builder:
     def build_custom_field(self) -> None:
         self.make("AttributeDefinition", {"Name": "Customer", "AttributeType": "STRING", "TypePath": "Defect",
                                           "Workspace": self.ws})
+        # The custom fields upstream pyral's own tests (test_field_access, test_allowed_values) use.
+        for type_path, name, kind, allowed in UPSTREAM_CUSTOM_FIELDS:
+            self.make("AttributeDefinition", {"Name": name, "AttributeType": kind, "TypePath": type_path,
+                                              "Workspace": self.ws, "AllowedValues": allowed})
+
+    def set_upstream_custom_values(self, stories: list[Row], defects: list[Row]) -> None:
+        """Values upstream's test_field_access queries for (no randomness: the rest stays as it was)."""
+        ctx = self.ctx(None, "HierarchicalRequirement")
+        update(ctx, stories[0], {"NumberofCases": 9, "AffectedCustomers": "abc, xyz"})
+        ctx = self.ctx(None, "Defect")
+        update(ctx, defects[0], {"BugzillaID": 7224, "JiraKey": "SLO-109", "QCDefectID": 5724, "NumberofCases": 4,
+                                 "AffectedCustomers": "abc, def, jkl, qrs, uvw", "PrimaryColor": "Magenta"})
 
     def build_defects(self, stories: list[Row], test_cases: list[Row], tags: list[int]) -> list[Row]:
         rng = self.rng
@@ -488,3 +514,4 @@ def populate(backend: Backend) -> None:
         test_cases = builder.build_test_cases(stories)
         defects = builder.build_defects(stories, test_cases, tags)
         builder.build_discussion(stories, defects)
+        builder.set_upstream_custom_values(stories, defects)

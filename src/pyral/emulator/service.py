@@ -272,6 +272,7 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
     tdef = schema.get(row.type)
     assert tdef is not None
     with ctx.store.transaction():
+        row = ctx.store.get(row.oid) or row  # work on the stored state, never a stale copy
         if tdef.name in ("User", "UserProfile"):
             _check_user_edit(ctx, row)
         elif tdef.name in ("Workspace", "Subscription"):

@@ -164,6 +164,8 @@ def make_handler(app: App, scheme: str) -> type[BaseHTTPRequestHandler]:
             for key, value in headers.items():
                 self.send_header(key, value)
             self.send_header("Content-Length", str(len(body)))
+            if self.close_connection:
+                self.send_header("Connection", "close")  # so keep-alive clients do not reuse this socket
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from typing import Any
@@ -29,11 +30,23 @@ class RallyGroup(click.Group):
             if debug_enabled(ctx):
                 traceback.print_exc()
             raise translate(exc) from exc
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(0) from None
         except OSError as exc:
             if debug_enabled(ctx):
                 traceback.print_exc()
             where = f" {exc.filename}" if getattr(exc, "filename", None) else ""
             raise CliError(f"{exc.strerror or exc}{':' if where else ''}{where}", EXIT_RALLY) from exc
+
+
+def _silence_stdout() -> None:
+    """After the reader of a pipe went away: send further output (and the flush) to devnull."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 @click.group(cls=RallyGroup, context_settings={"help_option_names": ["-h", "--help"],

@@ -143,7 +143,7 @@ class FieldConverter:
                 return self._refs(attr, value)
             return value
         text = value
-        if kind in ("STRING", "TEXT", "RATING", "STATE", "RAW"):
+        if kind in ("STRING", "TEXT", "RAW"):
             return text
         if text.strip() == "":
             return [] if kind == "COLLECTION" else None
@@ -162,6 +162,8 @@ class FieldConverter:
             if low in _TRUE or low in _FALSE:
                 return low in _TRUE
             raise usage(f"{attr.ElementName} expects true or false, got {text!r}")
+        if kind in ("RATING", "STATE"):
+            return text
         if kind == "OBJECT":
             return self.reference(attr.SchemaType or "", text, attr.ElementName)
         if kind == "COLLECTION":

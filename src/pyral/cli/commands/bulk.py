@@ -61,35 +61,42 @@ def _detect(path: str, fmt: str | None) -> str:
     raise usage(f"cannot tell the format of {path}: use a .csv or .jsonl name, or --format")
 
 
-def _rows(fh: IO[str], fmt: str) -> tuple[list[str] | None, Iterator[tuple[int, Any]]]:
-    """(CSV header or None, iterator of (row number, record or error text))."""
+Row = tuple[int, Any, str | None]
+
+
+def _rows(fh: IO[str], fmt: str) -> tuple[list[str] | None, Iterator[Row]]:
+    """(CSV header or None, iterator of (row number, record, problem or None))."""
     if fmt == "csv":
         reader = csv.reader(fh)
         header = next(reader, None)
         if header is None:
             raise usage("the CSV file is empty (no header row)")
 
-        def gen_csv() -> Iterator[tuple[int, Any]]:
+        def gen_csv() -> Iterator[Row]:
             for number, values in enumerate(reader, start=1):
                 if not any(v.strip() for v in values):
-                    yield number, "empty row"
+                    yield number, values, "empty row"
                 elif len(values) != len(header):
-                    yield number, f"expected {len(header)} columns, found {len(values)}"
+                    yield number, values, f"expected {len(header)} columns, found {len(values)}"
                 else:
-                    yield number, dict(zip(header, values))
+                    yield number, dict(zip(header, values)), None
         return header, gen_csv()
 
-    def gen_jsonl() -> Iterator[tuple[int, Any]]:
+    def gen_jsonl() -> Iterator[Row]:
         for number, line in enumerate(fh, start=1):
-            if not line.strip():
-                yield number, "empty line"
+            text = line.rstrip("\r\n")
+            if not text.strip():
+                yield number, text, "empty line"
                 continue
             try:
-                record = json.loads(line)
+                record = json.loads(text)
             except ValueError as exc:
-                yield number, f"not valid JSON: {exc}"
+                yield number, text, f"not valid JSON: {exc}"
                 continue
-            yield number, record if isinstance(record, dict) else "not a JSON object"
+            if isinstance(record, dict):
+                yield number, record, None
+            else:
+                yield number, text, "not a JSON object"
     return None, gen_jsonl()
 
 
@@ -110,11 +117,12 @@ class ErrorReport:
         self._csv: Any = None
 
     def add(self, row: int, error: str, record: Any) -> None:
+        """Record one failed row (``record``: the row as read)."""
         if self._fh is None:
             self._fh = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - closed by close()
             self._csv = csv.writer(self._fh)
             self._csv.writerow(["row", "error", "record"])
-        text = json.dumps(record, ensure_ascii=False) if not isinstance(record, str) else ""
+        text = record if isinstance(record, str) else json.dumps(record, ensure_ascii=False)
         self._csv.writerow([row, " ".join(str(error).split()), text])
         self.count += 1
 
@@ -156,7 +164,7 @@ def import_(ctx: click.Context, type_: str, file: str, fmt: str | None, errors_p
             header, rows = _rows(fh, fmt)
             if header is not None:
                 conv.check_columns(header)
-            chunk: list[tuple[int, Any]] = []
+            chunk: list[Row] = []
             for row in rows:
                 chunk.append(row)
                 if len(chunk) >= batch_size:
@@ -173,14 +181,15 @@ def import_(ctx: click.Context, type_: str, file: str, fmt: str | None, errors_p
         raise CliError(f"{report.count} row(s) failed; see {report_path}")
 
 
-def _send(rally: Any, conv: FieldConverter, chunk: list[tuple[int, Any]], report: ErrorReport,
+def _send(rally: Any, conv: FieldConverter, chunk: list[Row], report: ErrorReport,
           stats: dict[str, int], advance: Any) -> None:
     """Type one chunk of rows and send its creates and updates through the batch endpoint."""
     creates: list[tuple[int, Any, dict[str, Any]]] = []
     updates: list[tuple[int, Any, dict[str, Any]]] = []
-    for number, record in chunk:
-        if isinstance(record, str):
-            report.add(number, record, record)
+    failed: list[tuple[int, str, Any]] = []
+    for number, record, problem in chunk:
+        if problem is not None:
+            failed.append((number, problem, record))
             continue
         try:
             ident, data = conv.payload(record)
@@ -191,12 +200,12 @@ def _send(rally: Any, conv: FieldConverter, chunk: list[tuple[int, Any]], report
                 elif not str(oid).strip().isdigit():
                     raise usage(f"ObjectID must be a number, got {oid!r}")
                 updates.append((number, record, {"ObjectID": int(str(oid).strip()), **data}))
-            else:
-                creates.append((number, record, data))
+            else:  # an empty cell of a create row means "not given": Rally's default applies
+                creates.append((number, record, {k: v for k, v in data.items() if v is not None}))
         except CliError as exc:
-            report.add(number, exc.format_message(), record)
+            failed.append((number, exc.format_message(), record))
         except RallyError as exc:
-            report.add(number, translate(exc).format_message(), record)
+            failed.append((number, translate(exc).format_message(), record))
     name = type_name(conv.schema)
     for batch, method, key in ((creates, rally.createMultiple, "created"),
                                (updates, rally.updateMultiple, "updated")):
@@ -208,14 +217,14 @@ def _send(rally: Any, conv: FieldConverter, chunk: list[tuple[int, Any]], report
             raise
         except RallyError as exc:
             message = translate(exc).format_message()
-            for number, record, _data in batch:
-                report.add(number, message, record)
+            failed.extend((number, message, record) for number, record, _data in batch)
             continue
-        failed = {index for index, _item, _errs in result.failures}
         for index, _item, errs in result.failures:
             number, record, _data = batch[index]
-            report.add(number, "; ".join(errs) or "rejected", record)
-        stats[key] += len(batch) - len(failed)
+            failed.append((number, "; ".join(errs) or "rejected", record))
+        stats[key] += len(batch) - len(result.failures)
+    for number, message, record in sorted(failed, key=lambda f: f[0]):
+        report.add(number, message, record)
     advance(len(chunk))
 
 

@@ -56,7 +56,7 @@ def projects(ctx: click.Context, tree: bool, fmt: str) -> None:
         return
     rows = []
     for depth, (oid, name, state) in _walk(children, None, 0):
-        rows.append(["  " * depth + name if fmt == "table" else name, oid, state, depth])
+        rows.append([name, oid, state, depth])
     write_rows(sys.stdout, fmt, ["Name", "ObjectID", "State", "Depth"], rows)
 
 

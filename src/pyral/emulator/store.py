@@ -42,6 +42,11 @@ CREATE INDEX IF NOT EXISTS objects_type_ws ON objects(type, workspace, deleted);
 CREATE INDEX IF NOT EXISTS objects_project ON objects(project, type);
 CREATE INDEX IF NOT EXISTS objects_fid ON objects(workspace, fid);
 CREATE INDEX IF NOT EXISTS objects_rank ON objects(workspace, rank);
+-- Queries filter on type + workspace + deleted and order by FormattedID or Rank: with the type
+-- leading, a page of 200 reads ~200 index entries instead of walking the workspace's NULL-fid
+-- and NULL-rank rows (revisions, histories) first.
+CREATE INDEX IF NOT EXISTS objects_type_fid ON objects(type, workspace, deleted, fid);
+CREATE INDEX IF NOT EXISTS objects_type_rank ON objects(type, workspace, deleted, rank);
 CREATE TABLE IF NOT EXISTS links (
     owner INTEGER NOT NULL,
     attr TEXT NOT NULL,
@@ -78,6 +83,10 @@ INDEXED_JSON = ("Name", "ScheduleState", "State", "Owner", "Iteration", "Release
                 "WorkProduct", "Requirement", "PortfolioItem", "UserName", "TestCase", "Artifact",
                 "RevisionHistory", "User", "TypeDef", "TypePath", "ElementName", "Priority",
                 "Severity")
+
+# JSON attributes also indexed behind (type, workspace, deleted), so a query's count(*) is an
+# index range instead of a json_extract of every row of the type (100k stories: ~250 ms -> ~2 ms).
+SCOPED_JSON = ("ScheduleState",)
 
 FIRST_OID = 100_000_001
 
@@ -155,6 +164,11 @@ class Store:
         for attr in INDEXED_JSON:
             self.conn.execute(
                 f'CREATE INDEX IF NOT EXISTS "objects_j_{attr}" ON objects({value_sql("objects", attr).replace("objects.", "")})'
+            )
+        for attr in SCOPED_JSON:
+            self.conn.execute(
+                f'CREATE INDEX IF NOT EXISTS "objects_tj_{attr}" ON objects(type, workspace, deleted,'
+                f' {value_sql("objects", attr).replace("objects.", "")})'
             )
 
     # -- transactions ----------------------------------------------------------------------

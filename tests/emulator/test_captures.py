@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from conftest import API, CAPTURES, load_capture
+from wsapi_client import API, CAPTURES, load_capture
 
 CAPTURE_FILES = sorted(p.name for p in CAPTURES.glob("*.json"))
 SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "captures" / "rally-node-ng"
@@ -213,7 +212,7 @@ def _type_sets(typedefs: list[dict[str, Any]]) -> tuple[dict[str, set[str]], dic
 
 @pytest.fixture(scope="module")
 def schema_body(emulator) -> dict[str, Any]:
-    from conftest import Wsapi
+    from wsapi_client import Wsapi
 
     emulator.reset()
     client = Wsapi(emulator)

@@ -12,8 +12,8 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wsapi_client import API, Wsapi
 
-from conftest import API, Wsapi
 from pyral.emulator.server import MAX_BODY
 
 # -- bodies ----------------------------------------------------------------------------------

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from wsapi_client import API, Wsapi, oid_of
 
-from conftest import API, Wsapi, oid_of
 from pyral.emulator import Emulator
 
 # -- metadata --------------------------------------------------------------------------------

@@ -6,8 +6,7 @@ import re
 
 import httpx
 import pytest
-
-from conftest import API, Wsapi, oid_of, short
+from wsapi_client import API, Wsapi, oid_of, short
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

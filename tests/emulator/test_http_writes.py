@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
-
-from conftest import API, Wsapi, oid_of, short
+from wsapi_client import API, Wsapi, oid_of, short
 
 OK_DELETE = {"OperationResult": {"_rallyAPIMajor": "2", "_rallyAPIMinor": "0", "Errors": [], "Warnings": []}}
 

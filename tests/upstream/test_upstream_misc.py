@@ -73,9 +73,6 @@ def test_attachment_listing_and_delete(result):
     assert out["after_delete"] == ["glacier.png"]
 
 
-@pytest.mark.xfail(strict=True, reason="emulator gap: fetch-less collection GETs return ref-only members, so "
-                   "upstream (hydration 'full' after a fetch-list query) finds no Attachment.Content; "
-                   "see /tmp/pyral-gaps/upstream.md item 2")
 def test_attachment_after_fetch_list_query(result):
     out = result["attachment_after_fetch_list_query"]
     assert out["names"] == ["glacier.png", "glacier.png"]

@@ -413,10 +413,10 @@ class Handlers:
         sql = " AND ".join(clauses)
         total = self.store.count(sql, args)
         rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
-        # Revisions come back with their fields even without fetch: upstream pyral's own
-        # test_defects_revision_history reads RevisionNumber/Description from this fetch-less GET.
-        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"),
-                            default="all" if child.name == "Revision" else "none")
+        # A collection read without fetch returns its members with their fields: upstream
+        # pyral's own live tests (revision history, binary attachments) read fields straight
+        # from such fetch-less collection GETs, so real Rally must answer that way.
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
         results = self.renderer(req, row.workspace).objects(rows, fetch)
         return 200, envelopes.query_result(results, total, start, size)
 

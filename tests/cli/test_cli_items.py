@@ -147,6 +147,20 @@ def test_create_typed_values_and_references(defects: Any, run: Any, rally: Rally
     assert result.exit_code == 0, result.stderr
 
 
+def test_collections_by_name_and_listed(defects: Any, run: Any, rally: Rally) -> None:
+    rally.create("Tag", {"Name": "urgent"})
+    rally.create("Tag", {"Name": "ui"})
+    assert run("update", "DE1", "Tags=urgent, ui").exit_code == 0
+    result = run("query", "Defect", "--fetch", "FormattedID,Tags", "--where", 'FormattedID = "DE1"',
+                 "--format", "csv")
+    assert result.stdout.splitlines()[1] == 'DE1,"urgent, ui"'
+    data = json.loads(run("show", "DE1", "--format", "json").stdout)
+    assert sorted(t["_refObjectName"] for t in data["Tags"]) == ["ui", "urgent"]
+    tasks = run("query", "Story", "--fetch", "Name,Tasks", "--format", "jsonl").stdout
+    assert json.loads(tasks)["Tasks"][0]["_refObjectName"] == "Write the form"
+    assert run("update", "DE1", "Tags=nosuchtag").exit_code == 4
+
+
 def test_create_from_json_payload(emu: Any, run: Any, tmp_path: Path) -> None:
     payload = tmp_path / "p.json"
     payload.write_text(json.dumps({"Name": "From JSON", "PlanEstimate": 8, "Ready": True}))

@@ -1,8 +1,8 @@
 """Rendering: flat cell text, JSON values, table/csv/json/jsonl writers and safe output files.
 
-Values are read from an entity's ``__dict__`` only, so rendering never triggers a lazy load.
-A reference renders as the referenced object's FormattedID, else (users) its UserName, else
-its name; a collection not loaded renders as its ref; ``None`` as an empty cell.
+Values are read from an entity's ``__dict__``; the only lazy load is an explicit ``expand`` of
+a collection.  A reference renders as the referenced object's FormattedID, else (users) its
+UserName, else its name; a collection as the list of those; ``None`` as an empty cell.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ def short_ref(ref: str) -> str:
     return ref.split(marker, 1)[1] if marker in ref else ref
 
 
-def value_of(item: Persistable, name: str) -> Any:
-    """The value of attribute ``name`` as fetched (no lazy loading)."""
+def value_of(item: Persistable, name: str, *, expand: bool = False) -> Any:
+    """The value of attribute ``name`` as fetched; a collection not yet loaded is loaded
+    (one request) only with ``expand``, otherwise it comes back as :class:`Lazy`."""
     d = item.__dict__
     if name in d:
         return d[name]
     lazy = d.get("_lazy") or {}
     if name in lazy:
-        return Lazy(short_ref(lazy[name]))
+        return getattr(item, name) if expand else Lazy(short_ref(lazy[name]))
     if name == "ObjectID":
         return item.oid
     return None
@@ -104,8 +105,9 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def full_record(item: Persistable) -> dict[str, Any]:
-    """Every fetched attribute of ``item`` (bookkeeping dropped) as JSON values."""
+def full_record(item: Persistable, *, expand: bool = False) -> dict[str, Any]:
+    """Every fetched attribute of ``item`` (bookkeeping dropped) as JSON values; ``expand``
+    loads the collections that are not loaded yet."""
     skip = {"oid", "_hydrated", "_complete", "_context", "_lazy", "_rally_ref", "_CreatedAt",
             "_refObjectUUID", "_objectVersion"}
     d = item.__dict__
@@ -113,7 +115,7 @@ def full_record(item: Persistable) -> dict[str, Any]:
     for key in sorted(k for k in list(d) + list(d.get("_lazy") or {}) if k not in skip):
         if key in ("_ref", "_type"):
             continue
-        out[key] = jsonable(value_of(item, key))
+        out[key] = jsonable(value_of(item, key, expand=expand))
     return out
 
 

@@ -45,7 +45,7 @@ def export(ctx: click.Context, type_: str, fmt: str, output: str, where: str | N
             progress(f"export {type_name(schema)}", resp.resultCount) as advance, \
             RowWriter(fh, fmt, fields, rich_table=False) as writer:
         for item in resp:
-            writer.write([value_of(item, f) for f in fields])
+            writer.write([value_of(item, f, expand=True) for f in fields])
             advance(1)
     click.echo(f"Exported {writer.count} {type_name(schema)} items to {output}", err=True)
 

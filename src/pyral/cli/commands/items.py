@@ -58,7 +58,7 @@ def query(ctx: click.Context, type_: str, where: str | None, fetch: str | None, 
     resp = rally.get(type_name(schema), **query_kwargs(rally, schema, fields, where, order, scope, limit))
     check_response(resp)
     with output_file(output, newline="" if fmt == "csv" else None) as out:
-        write_rows(out, fmt, fields, ([value_of(item, f) for f in fields] for item in resp),
+        write_rows(out, fmt, fields, ([value_of(item, f, expand=True) for f in fields] for item in resp),
                    title=f"{type_name(schema)} ({resp.resultCount})")
 
 
@@ -70,7 +70,7 @@ def query(ctx: click.Context, type_: str, where: str | None, fetch: str | None, 
 def show(ctx: click.Context, ident: str, fmt: str) -> None:
     """Show every field of one item (ID: a FormattedID like US12, DE7, F3, or TYPE/OID)."""
     item = find(session(ctx).rally, ident)
-    record = full_record(item)
+    record = full_record(item, expand=True)
     if fmt == "json":
         import json
 

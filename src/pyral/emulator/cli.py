@@ -4,7 +4,8 @@
                 [--admin-user NAME] [--admin-password PW] [--admin-api-key KEY]
 
 Prints exactly one line to stdout before serving (``Rally emulator listening on <url>``);
-admin credentials not given on the command line or in the environment are reported on stderr.
+the default admin credentials in use (those not given as flags or environment variables) are
+reported on stderr.
 """
 
 from __future__ import annotations
@@ -51,11 +52,13 @@ def main(argv: list[str] | None = None, prog: str = "pyral serve") -> int:
         return 1
     print(f"Rally emulator listening on {emulator.url}", flush=True)
     env = os.environ
-    if not (args.admin_user or env.get("RALLY_EMULATOR_ADMIN_USER")) or not (
-            args.admin_password or env.get("RALLY_EMULATOR_ADMIN_PASSWORD")) or not (
-            args.admin_api_key or env.get("RALLY_EMULATOR_ADMIN_API_KEY")):
-        print(f"admin user: {emulator.admin_user}  password: {emulator.admin_password}  "
-              f"api key: {emulator.admin_api_key}", file=sys.stderr, flush=True)
+    shown = [(label, value) for label, flag, var, value in (
+        ("admin user", args.admin_user, "RALLY_EMULATOR_ADMIN_USER", emulator.admin_user),
+        ("password", args.admin_password, "RALLY_EMULATOR_ADMIN_PASSWORD", emulator.admin_password),
+        ("api key", args.admin_api_key, "RALLY_EMULATOR_ADMIN_API_KEY", emulator.admin_api_key),
+    ) if not (flag or env.get(var))]
+    if shown:  # only the defaults in use are printed; credentials you gave stay unprinted
+        print("  ".join(f"{label}: {value}" for label, value in shown), file=sys.stderr, flush=True)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -71,7 +71,7 @@ def resolve_ref(ctx: WriteContext, attr: AttrDef | None, value: Any, *, target: 
     """The stored row a reference value points at, checked against the attribute's type."""
     parsed = parse_ref(value)
     if parsed is None:
-        raise errors.bad_reference(value if not isinstance(value, dict) else value.get("_ref"))
+        raise errors.bad_reference(value.get("_ref") if isinstance(value, dict) and "_ref" in value else value)
     type_seg, oid = parsed
     row = ctx.store.get(oid)
     if row is None:
@@ -79,7 +79,7 @@ def resolve_ref(ctx: WriteContext, attr: AttrDef | None, value: Any, *, target: 
                          else f"Could not read: Could not read referenced object {oid}")
     schema = ctx.backend.schema(row.workspace or ctx.workspace)
     row_type = schema.get(row.type)
-    shown = value.get("_ref") if isinstance(value, dict) else value
+    shown = value.get("_ref") if isinstance(value, dict) and "_ref" in value else value
     want = target or (attr.target if attr else None)
     if want and want != "DomainObject" and row_type is not None:
         want_t = schema.get(want)

@@ -1,0 +1,55 @@
+"""The user guide builds without warnings, and its first example runs as documented."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```", re.MULTILINE | re.DOTALL)
+
+
+def _blocks(page: str) -> list[tuple[str, str]]:
+    """(language, body) of every fenced code block of a docs page, in order."""
+    return [(m.group(1), m.group(2)) for m in FENCE.finditer((DOCS / page).read_text(encoding="utf-8"))]
+
+
+def _clean_env() -> dict[str, str]:
+    """The environment minus settings that would redirect the example (config, proxies)."""
+    drop = {"APIKEY", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"}
+    return {k: v for k, v in os.environ.items() if k not in drop and not k.startswith("RALLY_")}
+
+
+def test_mkdocs_build_is_clean(tmp_path: Path) -> None:
+    pytest.importorskip("mkdocs", reason="mkdocs is in the dev extra")
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    assert "WARNING" not in proc.stderr, proc.stderr
+    assert (tmp_path / "site" / "index.html").is_file()
+
+
+def test_every_page_is_in_the_nav() -> None:
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    listed = set(re.findall(r":\s*([\w/-]+\.md)\s*$", config, re.MULTILINE))
+    assert {p.name for p in DOCS.glob("*.md")} <= listed
+
+
+def test_quick_start_runs_as_documented(tmp_path: Path) -> None:
+    blocks = _blocks("index.md")
+    code_index = next(i for i, (lang, _) in enumerate(blocks) if lang == "python")
+    code = blocks[code_index][1]
+    documented = next(body for lang, body in blocks[code_index + 1:] if lang == "text")
+    script = tmp_path / "quick_start.py"
+    script.write_text(code, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          env=_clean_env(), timeout=180)
+    assert proc.returncode == 0, f"quick start failed:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout.strip().splitlines() == documented.strip().splitlines()

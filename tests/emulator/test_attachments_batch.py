@@ -122,3 +122,16 @@ def test_batch_updates_and_bad_entries(client: httpx.Client) -> None:
     assert body["Results"][1]["Errors"] == ["Could not read: Could not read HierarchicalRequirement 1 to update."]
     assert body["Results"][2]["Errors"] and body["Results"][3]["Errors"]
     assert _inner(client.get(f"{API}/hierarchicalrequirement/{story['ObjectID']}").json())["Name"] == "updated in batch"
+
+
+def test_create_with_a_bad_rank_reference_writes_nothing(client: httpx.Client) -> None:
+    before = _count(client, "HierarchicalRequirement")
+    body = client.post(f"{API}/hierarchicalrequirement/create", params={"rankAbove": "/hierarchicalrequirement/42"},
+                       json={"HierarchicalRequirement": {"Name": "ranked against nothing"}}).json()["CreateResult"]
+    assert body["Errors"] and "Object" not in body
+    assert _count(client, "HierarchicalRequirement") == before
+    story = _create(client, "HierarchicalRequirement", {"Name": "stays as it was"})
+    answer = client.post(f"{API}/hierarchicalrequirement/{story['ObjectID']}", params={"rankTo": "SIDEWAYS"},
+                         json={"HierarchicalRequirement": {"Name": "renamed"}}).json()["OperationResult"]
+    assert answer["Errors"] == ['Could not parse: rankTo must be TOP or BOTTOM, not "SIDEWAYS"']
+    assert _inner(client.get(f"{API}/hierarchicalrequirement/{story['ObjectID']}").json())["Name"] == "stays as it was"

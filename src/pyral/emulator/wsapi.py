@@ -8,6 +8,7 @@ with Rally's texts in ``Errors``; scoping, paging and fetch shaping follow the p
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -320,14 +321,20 @@ class Handlers:
         obj["_type"] = self.backend.schema(row.workspace).get(row.type).type_path  # type: ignore[union-attr]
         return obj
 
+    def _write_and_rank(self, req: Request, ctx: service.WriteContext, write: Callable[[], Row]) -> Row:
+        """Run a create/update and the rank parameters in one transaction (all or nothing)."""
+        with self.store.transaction():
+            row = write()
+            above, below, to = req.param("rankAbove"), req.param("rankBelow"), req.param("rankTo")
+            if above or below or to:
+                row = service.rank(ctx, row, above=above, below=below, to=to)
+        return row
+
     def create(self, req: Request, tdef: TypeDef, principal: Principal) -> Result:
         wrapper, payload = self._payload(req, tdef)
         ctx = self._write_ctx(req, principal, wrapper)
         try:
-            row = service.create(ctx, tdef, payload)
-            rank_to = req.param("rankTo")
-            if rank_to or req.param("rankAbove") or req.param("rankBelow"):
-                row = service.rank(ctx, row, above=req.param("rankAbove"), below=req.param("rankBelow"), to=rank_to)
+            row = self._write_and_rank(req, ctx, lambda: service.create(ctx, tdef, payload))
         except WsapiError as exc:
             return 200, envelopes.create_result(None, [exc.message], ctx.warnings)
         return 200, envelopes.create_result(self._echo(req, row), warnings=ctx.warnings)
@@ -338,11 +345,9 @@ class Handlers:
             raise errors.not_found_update(tdef.name, oid)
         wrapper, payload = self._payload(req, tdef)
         ctx = self._write_ctx(req, principal, wrapper)
+        target = row
         try:
-            row = service.update(ctx, row, payload)
-            rank_to = req.param("rankTo")
-            if rank_to or req.param("rankAbove") or req.param("rankBelow"):
-                row = service.rank(ctx, row, above=req.param("rankAbove"), below=req.param("rankBelow"), to=rank_to)
+            row = self._write_and_rank(req, ctx, lambda: service.update(ctx, target, payload))
         except WsapiError as exc:
             return 200, envelopes.operation_result(errors=[exc.message], warnings=ctx.warnings)
         return 200, envelopes.operation_result(obj=self._echo(req, row), warnings=ctx.warnings)

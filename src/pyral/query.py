@@ -10,10 +10,9 @@ Accepted criteria (see :func:`parse_query`):
 
 * a string, with or without parentheses, including flat hand-typed forms like
   ``State = Open AND Name contains "x" OR Owner = null``.  Conjunctions are case-insensitive;
-  ``AND`` binds tighter than ``OR``; chains are left-nested.  ``and``/``or`` inside quoted values,
+  a chain of one conjunction is left-nested; a mixed chain is nested to the right as upstream
+  did (``A AND B OR C`` means ``A AND (B OR C)``): parenthesise to group otherwise.  ``and``/``or`` inside quoted values,
   or inside unquoted multi-word values that are not followed by another condition, are values.
-  (Upstream nested a flat mixed chain to the right without precedence: ``A AND B OR C`` meant
-  ``A AND (B OR C)``; here it means ``(A AND B) OR C``.  Pure AND or pure OR chains are unaffected.)
 * a list/tuple: each element parsed on its own, then all AND-ed;
 * a dict: ``key = value`` per item, AND-ed; values are rendered like builder values (so
   ``"High Attention"`` is quoted, ``None`` is ``null``, a list becomes an ``in`` list);
@@ -401,18 +400,26 @@ class _Parser:
         return tok is not None and tok.kind == "w" and tok.text.lower() == word
 
     def parse_or(self) -> Q:
-        parts = [self.parse_and()]
-        while self._is_conj("or"):
-            self.pos += 1
-            parts.append(self.parse_and())
-        return _fold("OR", parts)
+        """A chain of conditions joined by AND/OR, grouped as upstream pyral groups it.
 
-    def parse_and(self) -> Q:
+        A chain of one conjunction is left-nested (``((A AND B) AND C)``); a mixed chain is
+        nested to the right without precedence, exactly as upstream did, so a script's
+        ``A AND B OR C`` still means ``A AND (B OR C)``.  Parenthesise to say otherwise.
+        """
         parts = [self.parse_primary()]
-        while self._is_conj("and"):
+        conjs: list[str] = []
+        while self._is_conj("and") or self._is_conj("or"):
+            tok = self.peek()
+            assert tok is not None
+            conjs.append(tok.text.upper())
             self.pos += 1
             parts.append(self.parse_primary())
-        return _fold("AND", parts)
+        if len(set(conjs)) <= 1:
+            return _fold(conjs[0] if conjs else "AND", parts)
+        acc = parts[-1]
+        for conj, part in zip(reversed(conjs), reversed(parts[:-1])):
+            acc = Junction(conj, part, acc)
+        return acc
 
     def parse_primary(self) -> Q:
         tok = self.peek()

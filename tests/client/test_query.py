@@ -222,9 +222,11 @@ def test_string_forms(criteria: str, expected: str) -> None:
     assert format_query(criteria) == expected
 
 
-def test_and_binds_tighter_than_or_and_chains_are_left_nested() -> None:
-    assert format_query("A = 1 AND B = 2 OR C = 3") == "(((A = 1) AND (B = 2)) OR (C = 3))"
+def test_mixed_chains_group_as_upstream_and_single_chains_are_left_nested() -> None:
+    # Upstream pyral nests a flat mixed chain to the right, without precedence; scripts rely on it.
+    assert format_query("A = 1 AND B = 2 OR C = 3") == "((A = 1) AND ((B = 2) OR (C = 3)))"
     assert format_query("A = 1 OR B = 2 AND C = 3") == "((A = 1) OR ((B = 2) AND (C = 3)))"
+    assert format_query("A = 1 AND B = 2 OR C = 3 AND D = 4") == "((A = 1) AND ((B = 2) OR ((C = 3) AND (D = 4))))"
     assert format_query("A = 1 OR B = 2 OR C = 3") == "(((A = 1) OR (B = 2)) OR (C = 3))"
     assert format_query("(A = 1 OR B = 2) AND C = 3") == "(((A = 1) OR (B = 2)) AND (C = 3))"
     assert format_query("(A = 1 AND B = 2 AND C = 3)") == "(((A = 1) AND (B = 2)) AND (C = 3))"

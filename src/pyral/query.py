@@ -369,8 +369,33 @@ def _tokenize(source: str) -> list[_Tok]:
                     i = close + 1
                 else:
                     i += 1
-            tokens.append(_Tok("w", source[start:i], start, i))
+            text = source[start:i]
+            glued = _GLUED.match(text)
+            prev = tokens[-1] if tokens else None
+            at_field = prev is None or prev.kind == "(" or prev.text.lower() in ("and", "or")
+            if glued and at_field:
+                # ``Name="x"`` / ``PlanEstimate>=3``: upstream sent these as typed and Rally
+                # refused them (no spaces); split them into field, operator and value.
+                field, op, rest = glued.group(1), glued.group(2), glued.group(3)
+                op_start = start + len(field)
+                tokens.append(_Tok("w", field, start, op_start))
+                tokens.append(_Tok("w", op, op_start, op_start + len(op)))
+                if rest:
+                    tokens.append(_Tok("w", rest, op_start + len(op), i))
+            elif (op_glued := _OP_GLUED.match(text)) and prev is not None and prev.kind == "w" and (
+                    len(tokens) < 2 or tokens[-2].kind == "(" or tokens[-2].text.lower() in ("and", "or")):
+                op = op_glued.group(1)  # ``Name ="x"``: operator glued to its value
+                tokens.append(_Tok("w", op, start, start + len(op)))
+                tokens.append(_Tok("w", op_glued.group(2), start + len(op), i))
+            else:
+                tokens.append(_Tok("w", text, start, i))
     return tokens
+
+
+_OP_GLUED = re.compile(r"^(!=|>=|<=|=|<|>)([^=<>!].*)$", re.DOTALL)
+
+
+_GLUED = re.compile(r"^([A-Za-z_][\w.]*?)(!=|>=|<=|=|<|>)((?:[^=<>!].*)?)$", re.DOTALL)
 
 
 class _Parser:

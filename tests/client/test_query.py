@@ -694,3 +694,21 @@ def test_transport_encoding_round_trips(criteria: Any) -> None:
     expression = format_query(criteria)
     url = httpx.URL("https://rally1.rallydev.com/slm/webservice/v2.0/defect", params={"query": expression})
     assert dict(parse_qsl(url.query.decode("ascii"), keep_blank_values=True))["query"] == expression
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ('Name="x"', '(Name = "x")'),
+    ("PlanEstimate>=3", "(PlanEstimate >= 3)"),
+    ('Name ="x y"', '(Name = "x y")'),
+    ('(Name="a b") AND (State!=Open)', '((Name = "a b") AND (State != Open))'),
+    ("Owner.UserName=sally@demo.local", "(Owner.UserName = sally@demo.local)"),
+])
+def test_operators_typed_without_spaces_are_understood(typed: str, expected: str) -> None:
+    # Upstream sent these as typed and Rally refused them (upstream issue: `Name="x"` gives a 422).
+    assert format_query(typed) == expected
+
+
+@pytest.mark.parametrize("bad", ["State == Open", "Name==x", 'Name =="x"'])
+def test_doubled_operators_are_still_refused(bad: str) -> None:
+    with pytest.raises(RallyQuerySyntaxError):
+        format_query(bad)

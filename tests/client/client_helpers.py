@@ -1,34 +1,72 @@
-"""Helpers shared by the client tests."""
+"""Helpers shared by the client tests.
+
+:class:`CountingTransport` forwards every request to a real ``httpx.HTTPTransport`` (so to the
+emulator over a socket) and records it.  For faults that a real Rally (or the network) produces
+but the emulator does not, give it a ``fault`` callable: it sees each request (and its 1-based
+sequence number) and may return a bare ``httpx.Response`` (e.g. 503 with ``Retry-After``) or an
+exception to raise (e.g. a connection reset) instead of forwarding; None forwards as usual.
+No WSAPI bodies are ever made up here: every envelope the client parses comes from the emulator.
+"""
 
 from __future__ import annotations
 
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+Fault = Callable[[httpx.Request, int], "httpx.Response | Exception | None"]
+
 
 class CountingTransport(httpx.HTTPTransport):
-    """An ``httpx.HTTPTransport`` that records every request it sends (thread-safe)."""
+    """A real ``httpx.HTTPTransport`` that records every request it is given (thread-safe).
 
-    def __init__(self, **kwargs: Any) -> None:
+    ``fault``: see the module docstring.  ``delay``: seconds to hold each forwarded request
+    (to make concurrent requests overlap).  ``max_in_flight``: the most requests seen inside
+    :meth:`handle_request` at the same moment.
+    """
+
+    def __init__(self, *, fault: Fault | None = None, delay: float = 0.0, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.lock = threading.Lock()
         self.sent: list[httpx.Request] = []
+        self.fault = fault
+        self.delay = delay
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.received: list[httpx.Response] = []
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         with self.lock:
             self.sent.append(request)
-        return super().handle_request(request)
+            seq = len(self.sent)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            injected = self.fault(request, seq) if self.fault is not None else None
+            if isinstance(injected, Exception):
+                raise injected
+            if injected is not None:
+                request.read()
+                return injected
+            if self.delay:
+                time.sleep(self.delay)
+            response = super().handle_request(request)
+            with self.lock:
+                self.received.append(response)
+            return response
+        finally:
+            with self.lock:
+                self.in_flight -= 1
 
     def lines(self) -> list[str]:
         """``METHOD path-after-v2.0`` for each request sent."""
-        out = []
-        for r in self.sent:
-            path = r.url.path
-            out.append(f"{r.method} {path.split('/v2.0/', 1)[-1]}")
-        return out
+        return [f"{r.method} {r.url.path.split('/v2.0/', 1)[-1]}" for r in self.sent]
 
     def reset(self) -> None:
         with self.lock:
             self.sent.clear()
+            self.received.clear()
+            self.max_in_flight = 0

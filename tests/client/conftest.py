@@ -20,11 +20,11 @@ def emu(emulator: Any) -> Any:
 
 @pytest.fixture
 def connect(emu: Any) -> Iterator[Callable[..., tuple[Rally, CountingTransport]]]:
-    """``connect(**kwargs)`` → (Rally with the admin API key, its counting transport)."""
+    """``connect(transport=None, **kwargs)`` → (Rally with the admin API key, its counting transport)."""
     made: list[Rally] = []
 
-    def make(**kwargs: Any) -> tuple[Rally, CountingTransport]:
-        transport = CountingTransport()
+    def make(transport: CountingTransport | None = None, **kwargs: Any) -> tuple[Rally, CountingTransport]:
+        transport = transport or CountingTransport()
         if "user" not in kwargs:
             kwargs.setdefault("apikey", emu.admin_api_key)
         rally = Rally(emu.url, http_transport=transport, **kwargs)

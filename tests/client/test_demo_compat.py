@@ -1,18 +1,14 @@
-"""Upstream §11 scenarios on the demo data set, compat import paths, and fixed §10 bugs."""
+"""Upstream §11 scenarios on the demo data set and compat import paths (§10 fixes: test_upstream_bugs_fixed)."""
 
 from __future__ import annotations
 
 import importlib
-import sys
 from typing import Any
 
-import httpx
 import pytest
-from fakewsapi import HOST, FakeWSAPI
 
 import pyral
 from pyral import Rally
-from pyral.errors import RallyResponseError
 
 
 @pytest.fixture
@@ -115,41 +111,3 @@ def test_client_never_imports_the_emulator() -> None:
         source = f"{pyral.__path__[0]}/{name}.py"
         with open(source, encoding="utf-8") as fh:
             assert "emulator" not in "".join(line for line in fh if "import" in line), name
-
-
-# -- §10 fixes that need a misbehaving server ----------------------------------------------------
-
-
-def test_paging_failure_raises_instead_of_exit() -> None:
-    fake = FakeWSAPI(n_stories=9)
-    calls = {"n": 0}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        if request.url.path.endswith("HierarchicalRequirement") and request.url.params.get("start") != "1":
-            calls["n"] += 1
-            return httpx.Response(500, text="boom")
-        return fake.handle(request)
-
-    rally = Rally(HOST, apikey=fake.apikey, http_transport=httpx.MockTransport(handler), max_retries=0)
-    resp = rally.get("Story", fetch="Name", pagesize=3, threads=1)
-    first = [resp.next() for _ in range(3)]
-    assert len(first) == 3
-    with pytest.raises(RallyResponseError, match="start=4"):
-        resp.next()
-    threaded = rally.get("Story", fetch="Name", pagesize=2, threads=4)
-    with pytest.raises(RallyResponseError):
-        list(threaded)
-    assert "sys" in sys.modules  # still alive: nothing called sys.exit
-
-
-def test_two_instances_keep_separate_state() -> None:
-    fake = FakeWSAPI()
-    a = Rally(HOST, apikey=fake.apikey, http_transport=fake.transport())
-    b = Rally(HOST, apikey=fake.apikey, project="P2", http_transport=fake.transport())
-    a.typedef("Story")
-    assert a._schemas is not b._schemas and b._schemas.cached("1001") is None
-    assert a.getProject().Name == "P1" and b.getProject().Name == "P2"
-    story = a.get("Story", instance=False).next()
-    assert story.rally is a
-    a.close()
-    b.close()

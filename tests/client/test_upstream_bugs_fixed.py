@@ -391,3 +391,10 @@ def test_22_no_default_credentials_no_secrets_token_refreshes(emu: Any, connect:
     assert _paths(sent).count("GET security/authorize") == 1  # refreshed exactly once
     assert [r.method for r in sent.sent].count("POST") == 2  # rejected once, then written
     assert rally.obtainSecurityToken() != old and rally.get("Story", fetch="Name", instance=True).Name == "b"
+    story, tag = rally.get("Story", instance=True), rally.create("Tag", {"Name": "t"})
+    story = rally.addCollectionItems(story, "Tags", [tag])
+    emu.backend.forget_sessions()  # collection edits refresh too
+    sent.reset()
+    assert not rally.dropCollectionItems(story, "Tags", [tag]).errors
+    assert _paths(sent).count("GET security/authorize") == 1
+    assert rally.get("Story", fetch="Tags", instance=True).Tags == []

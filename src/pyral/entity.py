@@ -3,8 +3,8 @@
 The class tree and names follow upstream pyral (``classFor`` maps Rally type names to
 classes).  Differences, all deliberate:
 
-* every instance keeps a *weak* reference to the ``Rally`` instance that produced it (no
-  module-global cache), and lazy loads go through that instance;
+* every instance holds the ``Rally`` instance that produced it (no module-global cache), and
+  lazy loads go through that instance;
 * a PortfolioItem subtype instance is of class ``PortfolioItem_<Sub>`` (a ``PortfolioItem``
   subclass), its ``_type`` and ``typePath`` are the real type path (``PortfolioItem/Feature``)
   and its ``ref`` is ``portfolioitem/feature/<oid>`` (upstream: class ``PortfolioItem``,
@@ -17,7 +17,6 @@ classes).  Differences, all deliberate:
 from __future__ import annotations
 
 import threading
-import weakref
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .errors import (
@@ -64,7 +63,9 @@ class Persistable:
         d["_complete"] = False
         d["_context"] = context
         d["_lazy"] = {}
-        d["_rally_ref"] = weakref.ref(rally) if rally is not None else None
+        # A strong reference, as upstream's global cache gave: entities keep working (lazy
+        # loads) for as long as the caller holds them, even if the Rally itself went out of scope.
+        d["_rally_ref"] = rally
 
     # -- identity ------------------------------------------------------------------------
     @property
@@ -74,9 +75,9 @@ class Persistable:
 
     @property
     def rally(self) -> Rally | None:
-        """The ``Rally`` instance this object came from (None once it is gone)."""
-        r = self.__dict__.get("_rally_ref")
-        return r() if r is not None else None
+        """The ``Rally`` instance this object came from (None after unpickling)."""
+        rally: Rally | None = self.__dict__.get("_rally_ref")
+        return rally
 
     # -- attribute access ----------------------------------------------------------------
     def __getattr__(self, name: str) -> Any:

@@ -141,6 +141,8 @@ class SyncTransport:
 
     def send(self, request: Request) -> HTTPResponse:
         """Send ``request``; GETs are retried on transient failures, writes never."""
+        if self._client.is_closed:
+            raise RallyConnectionError("This Rally instance is closed; create a new one to talk to Rally")
         attempts = 1 + (self.max_retries if request.idempotent else 0)
         url = self.url_for(request)
         content = None

@@ -646,6 +646,22 @@ class Rally:
         hit = hits[0]
         return hit.get("ObjectID") or proto.oid_from_ref(hit["_ref"])
 
+    def _oids_for_formatted_ids(self, official: str, fids: Sequence[str]) -> dict[str, int | str]:
+        """FormattedID (upper-case) -> ObjectID for many IDs, a few queries instead of one per ID."""
+        out: dict[str, int | str] = {}
+        wanted = sorted({f.strip().upper() for f in fids if f.strip()})
+        ws_ref = self.contextHelper.currentWorkspaceRef()
+        for start in range(0, len(wanted), 200):
+            chunk = wanted[start:start + 200]
+            req = proto.query_request(official, fetch="ObjectID,FormattedID",
+                                      query=f"(FormattedID in {','.join(chunk)})",
+                                      context=proto.context_params(ws_ref, None), pagesize=2000, start=1)
+            env = self._envelope(req)
+            for hit in env.results:
+                if isinstance(hit, dict) and hit.get("FormattedID"):
+                    out[str(hit["FormattedID"]).upper()] = hit.get("ObjectID") or proto.oid_from_ref(hit["_ref"])
+        return out
+
     def post(self, entityName: str, itemData: Mapping[str, Any], workspace: Any = "current",
              project: Any = "current", **kwargs: Any) -> Persistable:
         """Update an object identified by ``ObjectID`` or ``FormattedID`` in ``itemData``."""
@@ -1084,38 +1100,42 @@ class Rally:
             raise MultipleOperationError("All items must be consistent, ie., all dicts or all "
                                          "data-like instances")
         path = self._entity_path(official)
-        entries: list[dict[str, Any]] = []
-        problems: list[str] = []
-        for idx, item in enumerate(items):
-            data, from_instance = self._batch_item(item, fields)
+        results = BatchResults()
+        prepared = [self._batch_item(item, fields) for item in items]
+        idents: list[dict[str, Any]] = []
+        if update:
+            for data, _ in prepared:
+                idents.append({k.lower(): data.pop(k) for k in list(data) if k.lower() in _READ_ONLY_KEYS})
+            oids = self._oids_for_formatted_ids(official, [str(i["formattedid"]) for i in idents
+                                                           if not i.get("objectid") and i.get("formattedid")])
+        # (index in items, batch entry); items refused before sending go straight to failures.
+        entries: list[tuple[int, dict[str, Any]]] = []
+        for idx, (data, from_instance) in enumerate(prepared):
+            problems: list[str] = []
             oid = None
             if update:
-                ident = {k.lower(): data.pop(k) for k in list(data) if k.lower() in _READ_ONLY_KEYS}
-                oid = ident.get("objectid")
-                if not oid and ident.get("formattedid"):
-                    oid = self._oid_for_formatted_id(official, str(ident["formattedid"]),
-                                                     self.contextHelper.currentWorkspaceRef())
+                ident = idents[idx]
+                oid = ident.get("objectid") or oids.get(str(ident.get("formattedid") or "").upper())
                 if not oid:
-                    problems.append(f"item {idx}: no ObjectID or FormattedID")
-                    continue
+                    problems.append(f"{official} {ident['formattedid']} could not be located"
+                                    if ident.get("formattedid") else "no ObjectID or FormattedID")
             body: dict[str, Any] = {}
             for key, value in data.items():
                 attr = schema_item.attribute(key) if schema_item else None
                 if attr is None and schema_item is not None:
                     if from_instance:
                         continue  # client-side field of a data class (e.g. ``oid``)
-                    problems.append(f"item {idx}: unknown attribute {key}")
+                    problems.append(f"unknown attribute {key}")
                     continue
                 body[attr.ElementName if attr else key] = value
+            if problems:
+                results.failures.append((idx, items[idx], problems))
+                continue
             body = self._grease(body)
             if update:
-                entries.append({"Path": f"/{path}/{oid}", "Method": "POST", "Body": {path: body}})
+                entries.append((idx, {"Path": f"/{path}/{oid}", "Method": "POST", "Body": {path: body}}))
             else:
-                entries.append({"Path": f"/{path}/create", "Method": "PUT", "Body": {path: body}})
-        if problems:
-            raise MultipleOperationError("Invalid or insufficient attributes for data items: "
-                                         + "; ".join(problems))
-        results = BatchResults()
+                entries.append((idx, {"Path": f"/{path}/create", "Method": "PUT", "Body": {path: body}}))
         ws = self.contextHelper.currentWorkspaceRef()
         proj = self.contextHelper.currentProjectRef()
         params = [("workspace", f"/{ws}")] if ws else []
@@ -1124,24 +1144,25 @@ class Rally:
         for offset in range(0, len(entries), _BATCH_CHUNK):
             chunk = entries[offset:offset + _BATCH_CHUNK]
             _http, env = self._write(lambda key, chunk=chunk: proto.batch_request(  # type: ignore[misc]
-                chunk, key=key, context=params))
+                [entry for _, entry in chunk], key=key, context=params))
             results.warnings.extend(env.warnings)
             if env.errors:
-                for i in range(len(chunk)):
-                    results.failures.append((offset + i, items[offset + i], list(env.errors)))
+                for idx, _ in chunk:
+                    results.failures.append((idx, items[idx], list(env.errors)))
                 continue
-            for i, res in enumerate(env.results):
+            for (idx, _), res in zip(chunk, env.results):
                 errs = list(res.get("Errors") or []) if isinstance(res, dict) else ["no result"]
                 obj = res.get("Object") if isinstance(res, dict) else None
                 if errs or not isinstance(obj, dict):
-                    results.failures.append((offset + i, items[offset + i], errs or ["no object"]))
+                    results.failures.append((idx, items[idx], errs or ["no object"]))
                     continue
                 results.append({"_ref": obj.get("_ref"),
                                 "ObjectID": str(obj.get("ObjectID") or proto.oid_from_ref(obj.get("_ref", ""))),
                                 "FormattedID": obj.get("FormattedID"),
                                 "Name": obj.get("_refObjectName") or obj.get("Name")})
-            for i in range(len(env.results), len(chunk)):
-                results.failures.append((offset + i, items[offset + i], ["no result returned"]))
+            for idx, _ in chunk[len(env.results):]:
+                results.failures.append((idx, items[idx], ["no result returned"]))
+        results.failures.sort(key=lambda failure: failure[0])
         if raise_on_error and results.failures:
             raise MultipleOperationError(
                 f"{len(results.failures)} of {len(items)} batch items failed: "

@@ -1,0 +1,41 @@
+"""createMultiple/updateMultiple: every item accounted for, client-side problems per item."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def test_update_by_formatted_id_resolves_ids_in_one_query(connect: Any) -> None:
+    rally, sent = connect()
+    made = rally.createMultiple("Story", [{"Name": f"bulk {i}"} for i in range(30)])
+    assert len(made) == 30 and not made.failures
+    before = len(sent.sent)
+    items = [{"FormattedID": m["FormattedID"], "Notes": f"note {i}"} for i, m in enumerate(made)]
+    items.insert(7, {"FormattedID": "US999999", "Notes": "nobody"})
+    items.insert(12, {"ObjectID": made[0]["ObjectID"], "Bogus": 1})
+    items.insert(20, {"Notes": "no id at all"})
+    done = rally.updateMultiple("Story", items)
+    requests = sent.sent[before:]
+    lookups = [r for r in requests if r.method == "GET"]
+    assert len(lookups) == 1  # one FormattedID query for 31 IDs, not one per item
+    assert len(done) == 30
+    assert [(index, errors) for index, _, errors in done.failures] == [
+        (7, ["HierarchicalRequirement US999999 could not be located"]),
+        (12, ["unknown attribute Bogus"]),
+        (20, ["no ObjectID or FormattedID"]),
+    ]
+    story = rally.get("Story", fetch="Notes", query=f'FormattedID = {made[5]["FormattedID"]}', instance=True)
+    assert story.Notes == "note 5"
+
+
+def test_mixed_valid_and_invalid_creates(connect: Any) -> None:
+    rally, _ = connect()
+    items: list[dict[str, Any]] = [{"Name": f"ok {i}"} for i in range(10)]
+    items[3] = {"Name": "bad ref", "Owner": "/user/1"}
+    items[6] = {"Name": "bad state", "ScheduleState": "Sleeping"}
+    items[8] = {"Nonsense": True}
+    made = rally.createMultiple("Story", items)
+    assert [m["Name"] for m in made] == [f"ok {i}" for i in (0, 1, 2, 4, 5, 7, 9)]
+    assert [index for index, _, _ in made.failures] == [3, 6, 8]
+    assert "invalid value" in made.failures[1][2][0]
+    assert made.failures[2][2] == ["unknown attribute Nonsense"]

@@ -41,6 +41,7 @@ class Principal:
     user: Row
     via_api_key: bool
     session: str | None = None
+    defaults: tuple[int | None, int | None] | None = None  # (workspace, project), read once per request
 
     @property
     def oid(self) -> int:
@@ -223,9 +224,10 @@ class Backend:
     # -- defaults --------------------------------------------------------------------------
     def user_defaults(self, principal: Principal) -> tuple[int | None, int | None]:
         """(DefaultWorkspace, DefaultProject) of the user's profile."""
-        profile_oid = principal.user.data.get("UserProfile")
-        profile = self.store.get(int(profile_oid)) if profile_oid else None
-        if profile is None:
-            return None, None
-        ws, proj = profile.data.get("DefaultWorkspace"), profile.data.get("DefaultProject")
-        return (int(ws) if ws else None, int(proj) if proj else None)
+        if principal.defaults is None:
+            profile_oid = principal.user.data.get("UserProfile")
+            profile = self.store.get(int(profile_oid)) if profile_oid else None
+            ws = profile.data.get("DefaultWorkspace") if profile else None
+            proj = profile.data.get("DefaultProject") if profile else None
+            principal.defaults = (int(ws) if ws else None, int(proj) if proj else None)
+        return principal.defaults

@@ -675,6 +675,7 @@ class WorkspaceSchema:
     customs: list[CustomAttr] = field(default_factory=list)
     _cache: dict[str, TypeDef] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    plans: dict[Any, Any] = field(default_factory=dict, repr=False)  # render plans (see render.py)
 
     def get(self, name: str) -> TypeDef | None:
         base = self.catalog.get(name)

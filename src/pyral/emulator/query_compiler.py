@@ -39,6 +39,7 @@ Semantics (Rally's where documented, otherwise the choice noted):
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -116,12 +117,19 @@ class _Aliases:
         return f"{self.prefix}{self.n}"
 
 
+RESOLVE_LIMIT = 500  # larger target sets stay subqueries
+
+
 class QueryCompiler:
     """Turns query ASTs and order strings into SQL for ``Store.select`` (alias ``o``)."""
 
-    def __init__(self, schema: WorkspaceSchema, today: date | None = None) -> None:
+    def __init__(self, schema: WorkspaceSchema, today: date | None = None,
+                 resolve: Callable[[str, list[Any]], list[int]] | None = None) -> None:
         self.schema = schema
         self.today = today
+        # Runs an uncorrelated subquery early so a path like ``Owner.UserName = "x"`` becomes
+        # ``Owner IN (<oids>)``: SQLite uses an index for a literal list, not for a subquery.
+        self.resolve = resolve
 
     # -- public API ------------------------------------------------------------------------
     def where(self, node: Node | None, tdef: TypeDef, alias: str = "o") -> tuple[str, list[Any]]:
@@ -206,7 +214,13 @@ class QueryCompiler:
             sub = aliases()
             inner, params, null_ok = self._path(cond, index + 1, op, value, target, sub, aliases)
             ref = value_sql(alias, attr.name)
-            sql = f"{ref} IN (SELECT {sub}.oid FROM objects {sub} WHERE {sub}.deleted = 0 AND ({inner}))"
+            subquery = f"SELECT {sub}.oid FROM objects {sub} WHERE {sub}.deleted = 0 AND ({inner})"
+            sql = f"{ref} IN ({subquery})"
+            if self.resolve is not None:
+                found = self.resolve(subquery + f" LIMIT {RESOLVE_LIMIT + 1}", params)
+                if len(found) <= RESOLVE_LIMIT:
+                    sql = f"{ref} IN ({','.join('?' * len(found))})" if found else "0"
+                    params = list(found)
             if null_ok:
                 chk = aliases()
                 sql = (f"({ref} IS NULL OR NOT EXISTS (SELECT 1 FROM objects {chk} WHERE {chk}.oid = {ref}"

@@ -112,12 +112,11 @@ class Renderer:
     _rows: dict[int, Row] = field(default_factory=dict)
     _counts: dict[tuple[int, str], int] = field(default_factory=dict)
     _tag_names: dict[tuple[int, str], list[dict[str, str]]] = field(default_factory=dict)
-    _plans: dict[tuple[str, Fetch, bool], tuple[AttrDef, ...]] = field(default_factory=dict)
 
     # -- public ----------------------------------------------------------------------------
     def objects(self, rows: list[Row], fetch: Fetch, *, top: bool = False) -> list[dict[str, Any]]:
         """Render a page of rows (prefetching their references and collection counts)."""
-        self._prefetch(rows, fetch, depth=0)
+        self._prefetch(rows, fetch, depth=0, top=top)
         return [self.obj(r, fetch, top=top) for r in rows]
 
     def obj(self, row: Row, fetch: Fetch, *, top: bool = False, depth: int = 0) -> dict[str, Any]:
@@ -142,12 +141,15 @@ class Renderer:
     def _plan(self, tdef: TypeDef, fetch: Fetch, top: bool) -> tuple[AttrDef, ...]:
         """The attributes rendered for a type under a fetch (computed once per request)."""
         key = (tdef.type_path, fetch, top)
-        plan = self._plans.get(key)
+        plans = self.schema.plans  # shared by every request on this schema (plans are pure)
+        plan = plans.get(key)
         if plan is None:
             full = fetch.mode == "all" or (top and fetch.mode == "none")
             plan = tuple(a for a in tdef.attrs
                          if (full and not a.hidden) or fetch.wants(a))
-            self._plans[key] = plan
+            if len(plans) > 4096:
+                plans.clear()
+            plans[key] = plan
         return plan
 
     def bare(self, row: Row) -> dict[str, Any]:
@@ -221,22 +223,21 @@ class Renderer:
         return out
 
     # -- batch loading ---------------------------------------------------------------------
-    def _prefetch(self, rows: list[Row], fetch: Fetch, depth: int) -> None:
+    def _prefetch(self, rows: list[Row], fetch: Fetch, depth: int, top: bool = False) -> None:
         if not rows or depth >= MAX_DEPTH:
             return
         by_type: dict[str, list[Row]] = defaultdict(list)
         for r in rows:
             by_type[r.type].append(r)
-        ref_ids: set[int] = {self.subscription}
-        full = fetch.mode == "all" or (depth == 0 and fetch.mode == "none")
+        ref_ids: set[int] = set()
         for type_path, group in by_type.items():
             tdef = self.schema.get(type_path)
             if tdef is None:
                 continue
-            for attr in tdef.attrs:
-                if not (full or fetch.wants(attr)):
-                    continue
-                if attr.type == "COLLECTION":
+            for attr in self._plan(tdef, fetch, top):
+                if attr.name == "Subscription":
+                    ref_ids.add(self.subscription)
+                elif attr.type == "COLLECTION":
                     self._load_counts(group, tdef, attr)
                     if attr.name in TAG_NAME_COLLECTIONS:
                         self._load_tag_names(group, attr)

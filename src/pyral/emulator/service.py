@@ -209,7 +209,7 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
         raise WsapiError(f"Cannot parse input stream: the {ctx.wrapper or tdef.name} body must be a JSON object")
     if tdef.abstract or not tdef.creatable:
         raise WsapiError(f"Cannot create an object of type {tdef.name}: it is not creatable")
-    with ctx.store.transaction():
+    with ctx.store.transaction(savepoint=True):
         if tdef.name == "User":
             return _create_user(ctx, tdef, payload)
         if tdef.name == "Workspace":
@@ -254,12 +254,16 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
         if "DragAndDropRank" in tdef.by_name:
             rank = ranking.between(_max_rank(ctx, workspace), None)
         content = data.pop("Content", None) if tdef.name == "AttachmentContent" else None
+        history = None
+        if "RevisionHistory" in tdef.by_name:
+            history = ctx.store.insert("RevisionHistory", {}, workspace=workspace)
+            data["RevisionHistory"] = history.oid
         row = ctx.store.insert(tdef.type_path, data, workspace=workspace, project=project, fid=fid, rank=rank)
         if content is not None:
             ctx.store.put_blob(row.oid, content)
         _set_collections(ctx, tdef, row, colls)
-        if "RevisionHistory" in tdef.by_name:
-            _start_history(ctx, row)
+        if history is not None:
+            _add_revision(ctx, row, "Original revision", number=0)
         derive.after_write(ctx.backend, row, None)
         return ctx.store.get(row.oid) or row
 
@@ -271,7 +275,7 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
     schema = ctx.backend.schema(row.workspace)
     tdef = schema.get(row.type)
     assert tdef is not None
-    with ctx.store.transaction():
+    with ctx.store.transaction(savepoint=True):
         row = ctx.store.get(row.oid) or row  # work on the stored state, never a stale copy
         if tdef.name in ("User", "UserProfile"):
             _check_user_edit(ctx, row)
@@ -316,7 +320,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
     assert tdef is not None
     if not tdef.deletable:
         raise WsapiError(f"Cannot delete an object of type {tdef.name}: it is not deletable")
-    with ctx.store.transaction():
+    with ctx.store.transaction(savepoint=True):
         if tdef.name in ("User",):
             _require_sub_admin(ctx, "delete", tdef)
         else:
@@ -342,7 +346,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
 
 def restore(backend: Backend, entry: Row) -> Row:
     """Bring a recycled artifact back (control plane)."""
-    with backend.store.transaction():
+    with backend.store.transaction(savepoint=True):
         oid = int(entry.data.get("DeletedObject") or 0)
         row = backend.store.get(oid, include_deleted=True)
         if row is None:
@@ -367,7 +371,7 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
     out: list[Row] = []
-    with ctx.store.transaction():
+    with ctx.store.transaction(savepoint=True):
         _check_write(ctx, tdef, owner.workspace, owner.project if tdef.has_project else None, "update")
         child_t = schema.get(spec.child)
         for item in items:
@@ -402,7 +406,7 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
     tdef = schema.get(owner.type)
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
-    with ctx.store.transaction():
+    with ctx.store.transaction(savepoint=True):
         _check_write(ctx, tdef, owner.workspace, owner.project if tdef.has_project else None, "update")
         for item in items:
             target = resolve_ref(ctx, None, item)
@@ -429,7 +433,7 @@ def rank(ctx: WriteContext, row: Row, *, above: str | None = None, below: str | 
     """Move ``row`` relative to another artifact, or to the TOP/BOTTOM of the workspace."""
     if row.rank is None:
         raise WsapiError("Cannot rank an object that has no DragAndDropRank")
-    with ctx.store.transaction():
+    with ctx.store.transaction(savepoint=True):
         ws = row.workspace
         if to is not None:
             where = to.strip().upper()
@@ -640,7 +644,7 @@ def _create_project_from_payload(ctx: WriteContext, workspace: int | None, data:
 
 def create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
     """Public entry for the control plane (same rules as WSAPI AttributeDefinition create)."""
-    with ctx.store.transaction():
+    with ctx.store.transaction(savepoint=True):
         return _create_custom_field(ctx, payload)
 
 
@@ -776,13 +780,6 @@ def _recycle(ctx: WriteContext, tdef: TypeDef, row: Row) -> None:
         "DeletionDate": now_iso(),
         "DeletedObject": row.oid,
     }, workspace=row.workspace, project=row.project)
-
-
-def _start_history(ctx: WriteContext, row: Row) -> None:
-    history = ctx.store.insert("RevisionHistory", {}, workspace=row.workspace)
-    row.data["RevisionHistory"] = history.oid
-    ctx.store.save(row, bump=False)
-    _add_revision(ctx, row, "Original revision", number=0)
 
 
 def _add_revision(ctx: WriteContext, row: Row, description: str, number: int | None = None) -> None:

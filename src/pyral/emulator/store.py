@@ -14,7 +14,6 @@ leaves half its changes behind.
 from __future__ import annotations
 
 import json
-import sqlite3
 import threading
 import uuid as uuidlib
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,6 +21,15 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+try:  # a current SQLite (3.45+) stores documents as JSONB: attribute reads are ~3x faster
+    import sqlean as sqlite3  # type: ignore[import-not-found,unused-ignore]
+except ImportError:  # pragma: no cover - the emulator extra installs sqlean.py
+    import sqlite3  # type: ignore[no-redef,unused-ignore]
+
+JSONB = tuple(int(p) for p in sqlite3.sqlite_version.split(".")[:2]) >= (3, 45)
+DATA_IN = "jsonb(?)" if JSONB else "?"  # how a document is written
+DATA_OUT = "json(data)" if JSONB else "data"  # how it is read back as text
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS objects (
@@ -36,7 +44,7 @@ CREATE TABLE IF NOT EXISTS objects (
     fid INTEGER,
     rank TEXT,
     deleted INTEGER NOT NULL DEFAULT 0,
-    data TEXT NOT NULL
+    data BLOB NOT NULL
 );
 CREATE INDEX IF NOT EXISTS objects_type_ws ON objects(type, workspace, deleted);
 CREATE INDEX IF NOT EXISTS objects_project ON objects(project, type);
@@ -79,14 +87,19 @@ COLUMNS: dict[str, str] = {
 }
 
 # Frequently filtered JSON attributes get expression indexes (the compiler emits the same text).
-INDEXED_JSON = ("Name", "ScheduleState", "State", "Owner", "Iteration", "Release", "Parent",
-                "WorkProduct", "Requirement", "PortfolioItem", "UserName", "TestCase", "Artifact",
-                "RevisionHistory", "User", "TypeDef", "TypePath", "ElementName", "Priority",
-                "Severity")
+# Reference and lookup attributes used across types (task -> work product, revision -> history,
+# user by UserName ...): partial expression indexes, so rows without the attribute cost nothing.
+INDEXED_JSON = ("Name", "Parent", "WorkProduct", "Requirement", "PortfolioItem", "UserName", "TestCase",
+                "Artifact", "RevisionHistory", "User", "TypeDef", "TypePath", "ElementName")
 
-# JSON attributes also indexed behind (type, workspace, deleted), so a query's count(*) is an
-# index range instead of a json_extract of every row of the type (100k stories: ~250 ms -> ~2 ms).
-SCOPED_JSON = ("ScheduleState",)
+# Attributes queries filter on, indexed behind (type, workspace, deleted) so that a query's
+# count(*) is an index range instead of a json_extract of every row of the type.
+SCOPED_JSON = ("ScheduleState", "State", "Owner", "Iteration", "Release", "Parent", "PortfolioItem",
+               "Priority", "Severity")
+
+# ``Name contains "x"`` compiles to instr(lower(Name), ...): this index covers it (a scan of the
+# index instead of the table: 100k stories ~140 ms -> ~15 ms).
+LOWER_NAME = "lower(json_extract(data, '$.\"Name\"'))"
 
 FIRST_OID = 100_000_001
 
@@ -137,8 +150,8 @@ class Row:
 
 _COLS = ("oid", "type", "workspace", "project", "uuid", "version", "created", "updated", "fid", "rank",
          "deleted", "data")
-_SELECT = "SELECT " + ", ".join(_COLS) + " FROM objects"
-_SELECT_O = "SELECT " + ", ".join("o." + c for c in _COLS) + " FROM objects o"
+_SELECT = "SELECT " + ", ".join(_COLS[:-1]) + f", {DATA_OUT} FROM objects"
+_SELECT_O = "SELECT " + ", ".join("o." + c for c in _COLS[:-1]) + f", {DATA_OUT.replace('data', 'o.data')} FROM objects o"
 
 
 def _row(rec: Sequence[Any]) -> Row:
@@ -159,38 +172,55 @@ class Store:
         if path:
             self.conn.execute("PRAGMA journal_mode = WAL")
             self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.conn.execute("PRAGMA mmap_size = 1073741824")  # read pages straight from the OS cache
         self.conn.execute("PRAGMA cache_size = -65536")
         self.conn.executescript(SCHEMA)
         for attr in INDEXED_JSON:
-            self.conn.execute(
-                f'CREATE INDEX IF NOT EXISTS "objects_j_{attr}" ON objects({value_sql("objects", attr).replace("objects.", "")})'
-            )
+            expr = value_sql("objects", attr).replace("objects.", "")
+            self.conn.execute(f'CREATE INDEX IF NOT EXISTS "objects_jp_{attr}" ON objects({expr})'
+                              f" WHERE {expr} IS NOT NULL")
         for attr in SCOPED_JSON:
-            self.conn.execute(
-                f'CREATE INDEX IF NOT EXISTS "objects_tj_{attr}" ON objects(type, workspace, deleted,'
-                f' {value_sql("objects", attr).replace("objects.", "")})'
-            )
+            expr = value_sql("objects", attr).replace("objects.", "")
+            self.conn.execute(f'CREATE INDEX IF NOT EXISTS "objects_tj_{attr}" ON objects(type, workspace, deleted,'
+                              f" {expr})")
+        self.conn.execute(f"CREATE INDEX IF NOT EXISTS objects_tj_lower_name ON objects(type, workspace, deleted,"
+                          f" {LOWER_NAME})")
+        self.conn.execute("PRAGMA optimize=0x10002")  # statistics for the planner (cheap, bounded)
 
     # -- transactions ----------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """All writes inside commit together or not at all (re-entrant)."""
+    def transaction(self, *, savepoint: bool = False) -> Iterator[None]:
+        """All writes inside commit together or not at all.
+
+        Re-entrant: a nested block joins the enclosing transaction, or with ``savepoint=True``
+        becomes a savepoint, so a failure inside it undoes only that block (one batch entry,
+        say) while the enclosing transaction goes on.  Every write operation of the service
+        layer is a savepoint block.
+        """
         with self.lock:
-            outer = self._depth == 0
-            if outer:
-                self.conn.execute("BEGIN IMMEDIATE")
+            depth = self._depth
+            undo: tuple[str, ...]
+            if depth == 0:
+                begin, commit, undo = "BEGIN IMMEDIATE", "COMMIT", ("ROLLBACK",)
+            elif savepoint:
+                begin, commit, undo = f"SAVEPOINT sp{depth}", f"RELEASE sp{depth}", (
+                    f"ROLLBACK TO sp{depth}", f"RELEASE sp{depth}")
+            else:
+                begin, commit, undo = "", "", ()
+            if begin:
+                self.conn.execute(begin)
             self._depth += 1
             try:
                 yield
             except BaseException:
                 self._depth -= 1
-                if outer:
-                    self.conn.execute("ROLLBACK")
+                for statement in undo:
+                    self.conn.execute(statement)
                 raise
             else:
                 self._depth -= 1
-                if outer:
-                    self.conn.execute("COMMIT")
+                if commit:
+                    self.conn.execute(commit)
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
@@ -198,11 +228,12 @@ class Store:
 
     # -- counters and ids ------------------------------------------------------------------
     def next_counter(self, scope: str, start: int = 1) -> int:
-        with self.transaction():
-            rec = self.conn.execute("SELECT value FROM counters WHERE scope = ?", (scope,)).fetchone()
-            value = start if rec is None else rec[0] + 1
-            self.conn.execute("INSERT OR REPLACE INTO counters(scope, value) VALUES (?, ?)", (scope, value))
-            return int(value)
+        """The next value of a named sequence (one atomic statement)."""
+        with self.lock:
+            rec = self.conn.execute(
+                "INSERT INTO counters(scope, value) VALUES (?, ?)"
+                " ON CONFLICT(scope) DO UPDATE SET value = value + 1 RETURNING value", (scope, start)).fetchone()
+        return int(rec[0])
 
     def new_oid(self) -> int:
         return self.next_counter("oid", FIRST_OID)
@@ -219,7 +250,7 @@ class Store:
         with self.transaction():
             self.conn.execute(
                 "INSERT INTO objects(oid, type, workspace, project, uuid, version, created, updated, fid,"
-                " rank, deleted, data) VALUES (?,?,?,?,?,?,?,?,?,?,0,?)",
+                f" rank, deleted, data) VALUES (?,?,?,?,?,?,?,?,?,?,0,{DATA_IN})",
                 (row.oid, row.type, row.workspace, row.project, row.uuid, row.version, row.created,
                  row.updated, row.fid, row.rank, json.dumps(row.data)))
         return row
@@ -255,7 +286,7 @@ class Store:
         with self.transaction():
             self.conn.execute(
                 "UPDATE objects SET type=?, workspace=?, project=?, version=?, updated=?, fid=?, rank=?,"
-                " deleted=?, data=? WHERE oid=?",
+                f" deleted=?, data={DATA_IN} WHERE oid=?",
                 (row.type, row.workspace, row.project, row.version, row.updated, row.fid, row.rank,
                  int(row.deleted), json.dumps(row.data), row.oid))
         return row
@@ -348,7 +379,8 @@ class Store:
         out: dict[str, list[list[Any]]] = {}
         with self.lock:
             for table in self.TABLES:
-                rows = self.conn.execute(f"SELECT * FROM {table}").fetchall()
+                select = _SELECT if table == "objects" else f"SELECT * FROM {table}"
+                rows = self.conn.execute(select).fetchall()
                 out[table] = [[v.hex() if isinstance(v, bytes) else v for v in r] for r in rows]
         return out
 
@@ -361,6 +393,10 @@ class Store:
                     if table == "blobs":
                         rec = [rec[0], bytes.fromhex(rec[1])]
                     marks = ",".join("?" * len(rec))
+                    if table == "objects":  # the document column, written as the store keeps it
+                        marks = marks[:-1] + DATA_IN
+                        self.conn.execute(f"INSERT INTO objects({', '.join(_COLS)}) VALUES ({marks})", rec)
+                        continue
                     self.conn.execute(f"INSERT INTO {table} VALUES ({marks})", rec)
 
     def close(self) -> None:

@@ -20,7 +20,7 @@ from .query_compiler import QueryCompiler
 from .query_parser import QueryError, parse_query
 from .refs import API_PREFIX, object_ref, parse_ref
 from .render import META, Fetch, Renderer
-from .routing import Request, Route
+from .routing import Request, Route, route
 from .store import Row, value_sql
 
 DEFAULT_PAGESIZE = 20
@@ -185,7 +185,8 @@ class Handlers:
         return "1", []
 
     def _compile(self, req: Request, tdef: TypeDef, schema: WorkspaceSchema) -> tuple[str, list[Any], str]:
-        compiler = QueryCompiler(schema, datetime.now(UTC).date())
+        compiler = QueryCompiler(schema, datetime.now(UTC).date(),
+                                 resolve=lambda sql, params: [int(r[0]) for r in self.store.execute(sql, params)])
         try:
             node = parse_query(req.param("query") or "")
             where, params = compiler.where(node, tdef) if node is not None else ("1", [])
@@ -323,7 +324,7 @@ class Handlers:
 
     def _write_and_rank(self, req: Request, ctx: service.WriteContext, write: Callable[[], Row]) -> Row:
         """Run a create/update and the rank parameters in one transaction (all or nothing)."""
-        with self.store.transaction():
+        with self.store.transaction(savepoint=True):
             row = write()
             above, below, to = req.param("rankAbove"), req.param("rankBelow"), req.param("rankTo")
             if above or below or to:
@@ -603,37 +604,35 @@ class Handlers:
         entries = body.get("Batch") if isinstance(body, dict) else None
         if not isinstance(entries, list):
             return 200, envelopes.batch_result([], ['Cannot parse input stream: expected {"Batch": [ ... ]}'])
-        results = []
-        from .routing import route
-
-        for entry in entries:
-            spec = entry.get("Entry") if isinstance(entry, dict) else None
-            if not isinstance(spec, dict) or not isinstance(spec.get("Path"), str):
-                results.append({"Errors": ["Batch entry must be {\"Entry\": {\"Path\", \"Method\", \"Body\"}}"],
-                                "Warnings": []})
-                continue
-            method = str(spec.get("Method") or "GET").upper()
-            path = spec["Path"]
-            if not path.lower().startswith("/slm/"):
-                path = "/slm/webservice/v2.0/" + path.lstrip("/")
-            sub_req = Request(method=method, path=path.split("?", 1)[0], params=dict(req.params),
-                              body=json.dumps(spec.get("Body")).encode() if spec.get("Body") is not None else b"",
-                              headers=req.headers, cookies=req.cookies, base=req.base)
-            sub_rt = route(method, sub_req.path)
-            if sub_rt.kind in ("batch", "authorize", "schema", "control", "not_found", "bad_method"):
-                results.append({"Errors": [f"Unsupported batch entry path: {spec['Path']}"], "Warnings": []})
-                continue
-            _, envelope = self.handle(sub_req, sub_rt, principal)
-            inner = next(iter(envelope.values()))
-            item: dict[str, Any] = {"Errors": inner.get("Errors", []), "Warnings": inner.get("Warnings", [])}
-            if "Object" in inner:
-                item["Object"] = inner["Object"]
-            elif sub_rt.kind == "read" and not inner.get("Errors"):
-                item["Object"] = {k: v for k, v in inner.items() if k not in ("Errors", "Warnings")}
-            elif "Results" in inner:
-                item["Results"] = inner["Results"]
-            results.append(item)
+        with self.store.transaction():  # one commit per batch; each entry is its own savepoint
+            results = [self._batch_entry(req, principal, entry) for entry in entries]
         return 200, envelopes.batch_result(results)
+
+    def _batch_entry(self, req: Request, principal: Principal, entry: Any) -> dict[str, Any]:
+        """Run one batch entry; a failure is reported in its result and undone on its own."""
+        spec = entry.get("Entry") if isinstance(entry, dict) else None
+        if not isinstance(spec, dict) or not isinstance(spec.get("Path"), str):
+            return {"Errors": ['Batch entry must be {"Entry": {"Path", "Method", "Body"}}'], "Warnings": []}
+        method = str(spec.get("Method") or "GET").upper()
+        path = spec["Path"]
+        if not path.lower().startswith("/slm/"):
+            path = "/slm/webservice/v2.0/" + path.lstrip("/")
+        sub_req = Request(method=method, path=path.split("?", 1)[0], params=dict(req.params),
+                          body=json.dumps(spec.get("Body")).encode() if spec.get("Body") is not None else b"",
+                          headers=req.headers, cookies=req.cookies, base=req.base)
+        sub_rt = route(method, sub_req.path)
+        if sub_rt.kind in ("batch", "authorize", "schema", "control", "not_found", "bad_method"):
+            return {"Errors": [f"Unsupported batch entry path: {spec['Path']}"], "Warnings": []}
+        _, envelope = self.handle(sub_req, sub_rt, principal)
+        inner = next(iter(envelope.values()))
+        item: dict[str, Any] = {"Errors": inner.get("Errors", []), "Warnings": inner.get("Warnings", [])}
+        if "Object" in inner:
+            item["Object"] = inner["Object"]
+        elif sub_rt.kind == "read" and not inner.get("Errors"):
+            item["Object"] = {k: v for k, v in inner.items() if k not in ("Errors", "Warnings")}
+        elif "Results" in inner:
+            item["Results"] = inner["Results"]
+        return item
 
 
 def _uuid_for(oid: int) -> str:

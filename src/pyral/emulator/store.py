@@ -92,8 +92,9 @@ COLUMNS: dict[str, str] = {
 INDEXED_JSON = ("Name", "Parent", "WorkProduct", "Requirement", "PortfolioItem", "UserName", "TestCase",
                 "Artifact", "RevisionHistory", "User", "TypeDef", "TypePath", "ElementName")
 
-# Attributes queries filter on, indexed behind (type, workspace, deleted) so that a query's
-# count(*) is an index range instead of a json_extract of every row of the type.
+# Attributes queries filter on, indexed behind (type, workspace, deleted) and ahead of project,
+# so that a query's count(*), project-scoped or not, is an index range instead of a
+# json_extract of every row of the type.
 SCOPED_JSON = ("ScheduleState", "State", "Owner", "Iteration", "Release", "Parent", "PortfolioItem",
                "Priority", "Severity")
 
@@ -181,8 +182,8 @@ class Store:
                               f" WHERE {expr} IS NOT NULL")
         for attr in SCOPED_JSON:
             expr = value_sql("objects", attr).replace("objects.", "")
-            self.conn.execute(f'CREATE INDEX IF NOT EXISTS "objects_tj_{attr}" ON objects(type, workspace, deleted,'
-                              f" {expr})")
+            self.conn.execute(f'CREATE INDEX IF NOT EXISTS "objects_tjp_{attr}" ON objects(type, workspace, deleted,'
+                              f" {expr}, project)")
         self.conn.execute(f"CREATE INDEX IF NOT EXISTS objects_tj_lower_name ON objects(type, workspace, deleted,"
                           f" {LOWER_NAME})")
         self.conn.execute("PRAGMA optimize=0x10002")  # statistics for the planner (cheap, bounded)

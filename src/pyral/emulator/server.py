@@ -29,7 +29,8 @@ from .routing import Request, route
 from .wsapi import Handlers
 
 log = logging.getLogger("pyral.emulator")
-MAX_BODY = 80 * 1024 * 1024
+MAX_BODY = 80 * 1024 * 1024  # WSAPI: a 50 MB attachment, base64-encoded, fits
+MAX_IMPORT_BODY = 1024 * 1024 * 1024  # the control plane's whole-store import
 GZIP_MIN = 1024
 ALLOWED_METHODS = {"GET", "POST", "PUT", "DELETE"}
 
@@ -96,6 +97,7 @@ def decode(handler: BaseHTTPRequestHandler, scheme: str) -> Request | Answer:
     for key, value in parse_qsl(parts.query, keep_blank_values=True):
         params.setdefault(key, value)
     headers = {k.lower(): v for k, v in handler.headers.items()}
+    limit = MAX_IMPORT_BODY if parts.path.rstrip("/") == "/emulator/import" else MAX_BODY
     length = headers.get("content-length")
     body = b""
     if length:
@@ -103,17 +105,17 @@ def decode(handler: BaseHTTPRequestHandler, scheme: str) -> Request | Answer:
             size = int(length)
         except ValueError:
             return text_answer(400, "400 Bad Request: invalid Content-Length")
-        if size > MAX_BODY:
-            return text_answer(413, f"413 Request Entity Too Large: the body exceeds {MAX_BODY} bytes")
+        if size > limit:
+            return text_answer(413, f"413 Request Entity Too Large: the body exceeds {limit} bytes")
         body = handler.rfile.read(size)
     if headers.get("content-encoding", "").lower() == "gzip" and body:
         try:
             inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            body = inflater.decompress(body, MAX_BODY + 1)  # bounded: a small gzip bomb stays small
+            body = inflater.decompress(body, limit + 1)  # bounded: a small gzip bomb stays small
         except zlib.error:
             return text_answer(400, "400 Bad Request: the gzip body could not be decoded")
-        if len(body) > MAX_BODY:
-            return text_answer(413, f"413 Request Entity Too Large: the body exceeds {MAX_BODY} bytes")
+        if len(body) > limit:
+            return text_answer(413, f"413 Request Entity Too Large: the body exceeds {limit} bytes")
     method = handler.command.upper()
     if "application/x-www-form-urlencoded" in headers.get("content-type", "") and body:
         form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))

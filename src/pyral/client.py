@@ -21,6 +21,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from . import prefetch
 from . import protocol as proto
 from ._version import VERSION_STRING
 from .config import SERVER
@@ -548,17 +549,51 @@ class Rally:
             url = d["_lazy"][attr]
             ctx = d.get("_context")
             ws_ref = getattr(ctx, "workspace_ref", None) or self.contextHelper.currentWorkspaceRef()
-            req = proto.collection_request(proto.ref_path(url), fetch="true",
-                                           context=proto.context_params(ws_ref, None))
-            if self._log is not None:
-                self._log.attribute_get(req.resource())
-            resp = self._response(req, Hydrator(self, complete=True, hydrated=True, context=ctx))
-            if resp.errors:
-                raise RallyRESTAPIError(f"Unable to load {attr}: {resp.errors[0]}", errors=resp.errors)
-            items = list(resp)
+            hydrator = Hydrator(self, complete=True, hydrated=True, context=ctx)
+            inverse = prefetch.inverse_for(d.get("_ref") or "", attr)
+            group = d.get("_page_group")
+            raws = (self._page_members(group, attr, inverse, d.get("_ref") or "", ws_ref)
+                    if group is not None and inverse is not None else None)
+            if raws is not None:
+                items = [hydrator.make(raw) for raw in raws]
+            else:
+                req = proto.collection_request(proto.ref_path(url), fetch="true",
+                                               order=inverse.order if inverse else None,
+                                               context=proto.context_params(ws_ref, None))
+                if self._log is not None:
+                    self._log.attribute_get(req.resource())
+                resp = self._response(req, hydrator)
+                if resp.errors:
+                    raise RallyRESTAPIError(f"Unable to load {attr}: {resp.errors[0]}", errors=resp.errors)
+                items = list(resp)
             d[attr] = items
             d["_lazy"].pop(attr, None)
             return items
+
+    def _page_members(self, group: prefetch.PageGroup, attr: str, inverse: prefetch.Inverse,
+                      owner_ref: str, ws_ref: str | None) -> list[dict[str, Any]] | None:
+        """Members of ``attr`` for every item of a page, loaded once (see :mod:`pyral.prefetch`)."""
+        with group.lock:
+            if attr not in group.loaded:
+                owners = [ref for ref, _ in group.owners(attr)]
+                if len(owners) < 2:
+                    return None  # nothing to share: a plain collection read is as cheap
+                members: list[dict[str, Any]] = []
+                try:
+                    for start in range(0, len(owners), prefetch.CHUNK):
+                        req = proto.query_request(
+                            inverse.member, fetch="true",
+                            query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
+                            order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
+                            pagesize=proto.MAX_PAGESIZE)
+                        if self._log is not None:
+                            self._log.attribute_get(req.resource())
+                        members.extend(self._fetch_all_raw(req))
+                except RallyRESTAPIError:
+                    group.loaded[attr] = {}  # the page-wide query was refused: each item reads its own
+                else:
+                    group.store(attr, inverse, members)
+            return group.members(attr, owner_ref)
 
     def getCollection(self, collection_url: str, **kwargs: Any) -> RallyRESTResponse:
         """Query a collection URL (any scheme/host: only the path after ``/v2.0/`` is used)."""

@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 # names kept in an instance's __dict__ that are bookkeeping, not Rally attributes
-_INTERNAL = frozenset({"_rally_ref", "_context", "_lazy", "_complete"})
+_INTERNAL = frozenset({"_rally_ref", "_context", "_lazy", "_complete", "_page_group"})
 _COMMON_DETAIL_ATTRS = ("oid", "ref", "ObjectID", "ObjectUUID", "_ref", "_CreatedAt", "_hydrated",
                         "Name", "Subscription", "Workspace", "FormattedID")
 
@@ -133,6 +133,7 @@ class Persistable:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_rally_ref"] = None
+        state.pop("_page_group", None)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:

@@ -15,8 +15,10 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
+from .entity import Persistable
 from .errors import RallyResponseError
 from .hydrate import Hydrator
+from .prefetch import PageGroup
 from .protocol import MAX_ITEMS, Envelope, Request, page_request, parse_envelope
 from .transport import HTTPResponse
 
@@ -124,10 +126,11 @@ class RallyRESTResponse:
     def _generate(self) -> Iterator[Any]:
         servable = self._servable
         first = self._page
+        group = self._group(first)
         for raw in first:
             if self._served >= servable:
                 return
-            yield self._serve(raw)
+            yield self._serve(raw, group)
         if self._served >= servable or not first or self.request_type != "Query":
             return
         size = self.pageSize or len(first)
@@ -139,10 +142,11 @@ class RallyRESTResponse:
             self._page = page
             if not page:
                 return
+            group = self._group(page)
             for raw in page:
                 if self._served >= servable:
                     return
-                yield self._serve(raw)
+                yield self._serve(raw, group)
             if self._served >= servable:
                 return
 
@@ -184,11 +188,20 @@ class RallyRESTResponse:
                 errors=env.errors, warnings=env.warnings)
         return list(env.results)
 
-    def _serve(self, raw: Any) -> Any:
+    def _group(self, page: list[Any]) -> PageGroup | None:
+        """The items of a query page share one :class:`PageGroup` (page-wide collection loads)."""
+        if self.request_type != "Query":
+            return None
+        return PageGroup([raw for raw in page if isinstance(raw, dict)])
+
+    def _serve(self, raw: Any, group: PageGroup | None = None) -> Any:
         self._served += 1
         self._curIndex += 1
         if isinstance(raw, dict):
-            return self.hydrator.make(raw)
+            inst = self.hydrator.make(raw)
+            if group is not None and isinstance(inst, Persistable):
+                inst.__dict__["_page_group"] = group
+            return inst
         return raw
 
     # -- upstream surface ----------------------------------------------------------------

@@ -562,3 +562,19 @@ def test_matches_reference_evaluator(data: Data, tree: tuple[str, Callable[[Row]
     rows = data.store.select("o.deleted = 0 AND o.type = ?", ["HierarchicalRequirement"])
     expected = sorted(data.ids([r for r in rows if predicate(r)]))
     assert sorted(data.query(text)) == expected, text
+
+
+def test_or_chains_of_equalities_compile_to_one_in_list() -> None:
+    from pyral.emulator.query_compiler import _merge_equalities
+    from pyral.emulator.query_parser import parse_query
+
+    node = parse_query('((((WorkProduct = /hierarchicalrequirement/1) OR (WorkProduct = /defect/2)) '
+                       'OR (Name = "x")) OR (workproduct = "/hierarchicalrequirement/3"))')
+    merged = _merge_equalities(node)
+    assert str(merged).count("Condition") == 2
+    leaves = [merged.right, merged.left] if hasattr(merged, "left") else [merged]
+    ins = [leaf for leaf in leaves if getattr(leaf, "op", "") == "in"]
+    assert len(ins) == 1 and [v.raw for v in ins[0].value.items] == [
+        "/hierarchicalrequirement/1", "/defect/2", "/hierarchicalrequirement/3"]
+    untouched = parse_query("((Name = a) AND (Name = b))")
+    assert _merge_equalities(untouched) == untouched

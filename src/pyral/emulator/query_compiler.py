@@ -120,6 +120,45 @@ class _Aliases:
 RESOLVE_LIMIT = 500  # larger target sets stay subqueries
 
 
+def _or_leaves(node: Node) -> list[Node]:
+    if isinstance(node, BoolOp) and node.op == "OR":
+        return _or_leaves(node.left) + _or_leaves(node.right)
+    return [node]
+
+
+def _merge_equalities(node: Node) -> Node:
+    """Rewrite ``(A = x) OR (A = y) OR ...`` as ``A in x,y`` (same meaning, one indexable test).
+
+    Clients spell "one of these" as OR chains (Rally documents no ``in`` for every type); a
+    long chain of ``=`` on one attribute otherwise costs one JSON read per term per row.
+    """
+    if not isinstance(node, BoolOp):
+        return node
+    if node.op == "AND":
+        return BoolOp("AND", _merge_equalities(node.left), _merge_equalities(node.right))
+    leaves = [_merge_equalities(leaf) for leaf in _or_leaves(node)]
+    groups: dict[tuple[str, ...], list[Condition]] = {}
+    for leaf in leaves:
+        if isinstance(leaf, Condition) and leaf.op == "=" and not leaf.value.items and not leaf.value.is_null:
+            groups.setdefault(tuple(p.lower() for p in leaf.path), []).append(leaf)
+    merged: list[Node] = []
+    done: set[tuple[str, ...]] = set()
+    for leaf in leaves:
+        key = tuple(p.lower() for p in leaf.path) if isinstance(leaf, Condition) else None
+        if key is not None and len(groups.get(key, [])) > 1 and leaf in groups[key]:
+            if key not in done:
+                done.add(key)
+                conds = groups[key]
+                raw = ",".join(c.value.raw for c in conds)
+                merged.append(Condition(conds[0].path, "in", Value(raw, items=tuple(c.value for c in conds))))
+            continue
+        merged.append(leaf)
+    out = merged[0]
+    for leaf in merged[1:]:
+        out = BoolOp("OR", out, leaf)
+    return out
+
+
 class QueryCompiler:
     """Turns query ASTs and order strings into SQL for ``Store.select`` (alias ``o``)."""
 
@@ -136,7 +175,7 @@ class QueryCompiler:
         """A SQL boolean expression (plus params) selecting rows of ``alias`` matching ``node``."""
         if node is None:
             return "1", []
-        sql, params = self._node(node, tdef, alias, _Aliases("q"), 0)
+        sql, params = self._node(_merge_equalities(node), tdef, alias, _Aliases("q"), 0)
         if len(params) > MAX_PARAMS:
             raise QueryError(_PREFIX + "Error parsing expression -- the query has too many values.")
         return sql, params

@@ -16,40 +16,47 @@ from .store import Row, now_iso
 CLOSED_DEFECT_STATES = {"Closed"}
 
 
-def after_write(backend: Backend, row: Row, before: Row | None) -> None:
-    """Recompute what depends on ``row`` (``before`` is its state before an update)."""
+def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool = True) -> None:
+    """Recompute what depends on ``row`` (``before`` is its state before an update).
+
+    ``alive=False`` (a delete): only the objects ``row`` pointed at are recomputed; the row
+    itself is never written.
+    """
     store = backend.store
     old = before.data if before else {}
     new = row.data
     if row.type == "Task":
         for wp in _ids(old.get("WorkProduct"), new.get("WorkProduct")):
             task_rollup(backend, wp)
-    if row.type in ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet"):
+    if alive and row.type in ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet"):
         _schedule_dates(backend, row, old)
     if row.type == "HierarchicalRequirement":
         for parent in _ids(old.get("Parent"), new.get("Parent")):
             story_children(backend, parent)
         has_parent = bool(new.get("Parent"))
-        if row.data.get("HasParent") != has_parent:
+        if alive and row.data.get("HasParent") != has_parent:
             row.data["HasParent"] = has_parent
             store.save(row, bump=False)
         for feature in _ids(old.get("PortfolioItem"), new.get("PortfolioItem")):
             pi_rollup(backend, feature)
     if row.type == "Defect":
-        _defect_dates(backend, row, old)
+        if alive:
+            _defect_dates(backend, row, old)
         for req in _ids(old.get("Requirement"), new.get("Requirement")):
             defect_status(backend, req)
         for tc in _ids(old.get("TestCase"), new.get("TestCase")):
             defect_status(backend, tc, via="TestCase")
-    if row.type == "TestCaseResult" and new.get("TestCase"):
-        test_case_verdict(backend, int(new["TestCase"]))
+    if row.type == "TestCaseResult":
+        for tc in _ids(old.get("TestCase"), new.get("TestCase")):
+            test_case_verdict(backend, tc)
     if row.type == "TestCase":
         for wp in _ids(old.get("WorkProduct"), new.get("WorkProduct")):
             test_case_counts(backend, wp)
     if row.type.startswith("PortfolioItem/"):
         for parent in _ids(old.get("Parent"), new.get("Parent")):
             pi_rollup(backend, parent)
-        pi_rollup(backend, row.oid)
+        if alive:
+            pi_rollup(backend, row.oid)
 
 
 def _ids(*values: Any) -> set[int]:
@@ -58,9 +65,8 @@ def _ids(*values: Any) -> set[int]:
 
 
 def after_delete(backend: Backend, row: Row) -> None:
-    """Recompute what depended on a deleted row."""
-    gone = Row(**{**row.__dict__, "data": {}})
-    after_write(backend, gone, row)
+    """Recompute what depended on a deleted row (the row itself is left as the delete left it)."""
+    after_write(backend, Row(**{**row.__dict__, "data": {}}), row, alive=False)
 
 
 def _save(backend: Backend, oid: int, values: dict[str, Any]) -> None:

@@ -135,3 +135,16 @@ def test_create_with_a_bad_rank_reference_writes_nothing(client: httpx.Client) -
                          json={"HierarchicalRequirement": {"Name": "renamed"}}).json()["OperationResult"]
     assert answer["Errors"] == ['Could not parse: rankTo must be TOP or BOTTOM, not "SIDEWAYS"']
     assert _inner(client.get(f"{API}/hierarchicalrequirement/{story['ObjectID']}").json())["Name"] == "stays as it was"
+
+
+def test_sixty_megabyte_attachment_is_refused_by_the_emulator(client: httpx.Client, emulator: Emulator) -> None:
+    def stored() -> int:  # AttachmentContent is not queryable through WSAPI: look at the store
+        return emulator.backend.store.count("o.type = 'AttachmentContent'", [])
+
+    before = stored()
+    body = client.post(f"{API}/attachmentcontent/create",
+                       json={"AttachmentContent": {"Content": base64.b64encode(bytes(60_000_000)).decode()}})
+    assert body.status_code == 200
+    assert body.json()["CreateResult"]["Errors"] == [
+        "Validation error: AttachmentContent.Content exceeds the maximum attachment size of 50000000 bytes"]
+    assert stored() == before

@@ -39,3 +39,23 @@ def test_mixed_valid_and_invalid_creates(connect: Any) -> None:
     assert [index for index, _, _ in made.failures] == [3, 6, 8]
     assert "invalid value" in made.failures[1][2][0]
     assert made.failures[2][2] == ["unknown attribute Nonsense"]
+
+
+def test_a_thousand_items_in_one_create_multiple(connect: Any) -> None:
+    rally, _ = connect()
+    items: list[dict[str, Any]] = [{"Name": f"k{i}", "PlanEstimate": i % 5, "Blocked": i % 2 == 0,
+                                    "Notes": "bulk", "Iteration": None} for i in range(1000)]
+    bad = {5: {"Name": "k5", "ScheduleState": "Dreaming"}, 333: {"Name": "k333", "PlanEstimate": "many"},
+           700: {"Name": "k700", "Owner": "InfinityDrain"}, 999: {"PlanEstimate": 1}}
+    for index, item in bad.items():
+        items[index] = item
+    made = rally.createMultiple("Story", items)
+    assert len(made) == 996
+    assert [m["Name"] for m in made] == [f"k{i}" for i in range(1000) if i not in bad]
+    failures = {index: errors for index, _, errors in made.failures}
+    assert set(failures) == set(bad)
+    assert "invalid value" in failures[5][0]
+    assert "many" in failures[333][0]
+    assert failures[700] == ['Cannot parse object reference from "InfinityDrain"']
+    assert failures[999] == ["Validation error: HierarchicalRequirement.Name should not be null"]
+    assert rally.get("Story", query='Notes contains "bulk"', project=None, pagesize=1).resultCount == 996

@@ -359,34 +359,26 @@ def is_invalid_key_error(errors: Iterable[str]) -> bool:
     return any(_INVALID_KEY in e.lower() for e in errors)
 
 
+def _checked_int(name: str, value: Any, minimum: int) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be an integer, not {value!r}") from exc
+    if number < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, not {number}")
+    return number
+
+
 def clamp_pagesize(pagesize: Any) -> int:
     """Validate ``pagesize`` (1..2000; upstream passed anything through)."""
-    try:
-        size = int(pagesize)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"pagesize must be an integer, not {pagesize!r}") from exc
-    if size < 1:
-        raise ValueError(f"pagesize must be >= 1, not {size}")
-    return min(size, MAX_PAGESIZE)
+    return min(_checked_int("pagesize", pagesize, 1), MAX_PAGESIZE)
 
 
 def checked_start(start: Any) -> int:
     """Validate ``start`` (>= 1; upstream silently ignored bad values)."""
-    try:
-        value = int(start)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"start must be an integer, not {start!r}") from exc
-    if value < 1:
-        raise ValueError(f"start must be >= 1, not {value}")
-    return value
+    return _checked_int("start", start, 1)
 
 
 def checked_limit(limit: Any) -> int:
     """Validate ``limit`` (>= 0, capped at 1,000,000 like upstream)."""
-    try:
-        value = int(limit)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"limit must be an integer, not {limit!r}") from exc
-    if value < 0:
-        raise ValueError(f"limit must be >= 0, not {value}")
-    return min(value, MAX_ITEMS)
+    return min(_checked_int("limit", limit, 0), MAX_ITEMS)

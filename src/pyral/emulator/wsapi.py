@@ -216,15 +216,20 @@ class Handlers:
             if projects is not None:
                 clauses.append(f"o.project IN ({','.join('?' * len(projects))})")
                 args.extend(projects)
+        return self._page(req, principal, workspace, tdef, clauses, args, (where, params, order), start, size,
+                          default_fetch="none")
+
+    def _page(self, req: Request, principal: Principal, workspace: int | None, tdef: TypeDef,
+              clauses: list[str], args: list[Any], compiled: tuple[str, list[Any], str], start: int, size: int,
+              *, default_fetch: str) -> Result:
+        """Run a query (scope clauses + visibility + compiled filter) and render one page of it."""
+        where, params, order = compiled
         vis_sql, vis_args = self._visibility(tdef, principal, workspace)
-        clauses.append(vis_sql)
-        args.extend(vis_args)
-        clauses.append(f"({where})")
-        args.extend(params)
-        sql = " AND ".join(clauses)
+        sql = " AND ".join([*clauses, vis_sql, f"({where})"])
+        args = [*args, *vis_args, *params]
         total = self.store.count(sql, args)
         rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
-        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"))
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default=default_fetch)
         results = self.renderer(req, workspace).objects(rows, fetch)
         return 200, envelopes.query_result(results, total, start, size)
 
@@ -411,20 +416,11 @@ class Handlers:
         elif spec.via == "pi-children":
             clauses.append("json_extract(o.data, '$.\"Parent\"') = ?")
             args.append(row.oid)
-        vis_sql, vis_args = self._visibility(child, principal, row.workspace)
-        clauses.append(vis_sql)
-        args.extend(vis_args)
-        clauses.append(f"({where})")
-        args.extend(params)
-        sql = " AND ".join(clauses)
-        total = self.store.count(sql, args)
-        rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
         # A collection read without fetch returns its members with their fields: upstream
         # pyral's own live tests (revision history, binary attachments) read fields straight
         # from such fetch-less collection GETs, so real Rally must answer that way.
-        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        results = self.renderer(req, row.workspace).objects(rows, fetch)
-        return 200, envelopes.query_result(results, total, start, size)
+        return self._page(req, principal, row.workspace, child, clauses, args, (where, params, order), start, size,
+                          default_fetch="all")
 
     def collection_change(self, req: Request, tdef: TypeDef, oid: int, name: str, principal: Principal,
                           adding: bool) -> Result:

@@ -188,3 +188,14 @@ def test_control_plane_refuses_non_admins(world: World) -> None:
         answer = world.clients[role].get("/emulator/export")
         assert answer.status_code == 403
         assert "admin" in answer.json()["Errors"][0]
+
+
+@pytest.mark.parametrize(("role", "allowed"), [("subadmin", True), ("wsadmin", True), ("editor", True),
+                                               ("viewer", False), ("nobody", False)])
+def test_workspace_level_objects_need_a_writer_in_that_workspace(world: World, role: str, allowed: bool) -> None:
+    body = world.clients[role].put(f"{API}/tag/create", params={"workspace": f"/workspace/{world.workspace}"},
+                                   json={"Tag": {"Name": f"tag by {role}"}}).json()["CreateResult"]
+    if allowed:
+        assert body["Errors"] == [] and body["Object"]["Name"] == f"tag by {role}"
+    else:
+        assert body["Errors"] == ["Not authorized to create: Tag"] and "Object" not in body

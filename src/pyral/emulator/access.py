@@ -74,3 +74,12 @@ def can_write_project(backend: Backend, principal: Principal, workspace: int | N
     if project is None:
         return False
     return project_roles(backend, principal).get(project) in WRITE_ROLES
+
+
+def can_write_workspace(backend: Backend, principal: Principal, workspace: int | None) -> bool:
+    """Workspace-level objects (tags, milestones ...): workspace admins, and project editors or
+    admins of a project in that workspace."""
+    if workspace_admin(backend, principal, workspace):
+        return True
+    writable = [p for p, role in project_roles(backend, principal).items() if role in WRITE_ROLES]
+    return any(row.workspace == workspace for row in backend.store.get_many(writable).values())

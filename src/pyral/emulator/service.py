@@ -491,9 +491,7 @@ def _check_write(ctx: WriteContext, tdef: TypeDef, workspace: int | None, projec
     if tdef.has_project or tdef.name == "Project":
         ok = access.can_write_project(ctx.backend, ctx.principal, workspace, project)
     else:
-        ok = access.workspace_admin(ctx.backend, ctx.principal, workspace) or bool(
-            access.project_roles(ctx.backend, ctx.principal) and any(
-                role in access.WRITE_ROLES for role in access.project_roles(ctx.backend, ctx.principal).values()))
+        ok = access.can_write_workspace(ctx.backend, ctx.principal, workspace)
     if not ok:
         raise errors.not_authorized(action, tdef.name)
 

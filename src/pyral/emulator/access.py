@@ -61,9 +61,10 @@ def readable_workspaces(backend: Backend, principal: Principal) -> set[int] | No
 
 
 def can_read_project(backend: Backend, principal: Principal, workspace: int | None, project: int | None) -> bool:
+    """May the user read objects of ``project`` (None: objects of the workspace without a project)?"""
     if project is None:
-        return workspace_admin(backend, principal, workspace) or bool(readable_workspaces(backend, principal) is None
-                                                                      or workspace in (readable_workspaces(backend, principal) or set()))
+        visible = readable_workspaces(backend, principal)
+        return visible is None or workspace in visible
     allowed = readable_projects(backend, principal, workspace)
     return allowed is None or project in allowed
 

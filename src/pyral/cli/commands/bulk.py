@@ -17,9 +17,7 @@ from ..errors import CliError, translate, usage
 from ..output import RowWriter, check_writable, output_file, value_of
 from ..progress import progress
 from ..resolve import FieldConverter, find, type_name, typedef
-from .common import check_response, query_kwargs, resolve_fields
-
-SCOPES = click.Choice(["up", "down", "both"])
+from .common import SCOPE_HELP, SCOPES, check_response, query_kwargs, resolve_fields
 
 
 @click.command("export")
@@ -29,7 +27,7 @@ SCOPES = click.Choice(["up", "down", "both"])
 @click.option("--where", metavar="EXPR", help="Query expression.")
 @click.option("--fetch", metavar="F,..", help="Fields (columns) to export.")
 @click.option("--order", metavar="O", default="ObjectID", show_default=True, help="Sort order.")
-@click.option("--scope", type=SCOPES, help="Project scoping: up, down or both.")
+@click.option("--scope", type=SCOPES, default="down", show_default=True, help=SCOPE_HELP)
 @connection_options
 @click.pass_context
 def export(ctx: click.Context, type_: str, fmt: str, output: str, where: str | None, fetch: str | None,

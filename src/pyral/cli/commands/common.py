@@ -63,8 +63,13 @@ class _NoAttr:
     AttributeType = ""
 
 
+SCOPES = click.Choice(["none", "up", "down", "both"])
+SCOPE_HELP = ("Project scoping around the current project: down (the default, as Rally's own: the project "
+              "and its sub-projects), up, both, or none (the project alone).")
+
+
 def scope_kwargs(scope: str | None) -> dict[str, bool]:
-    """``--scope up|down|both`` → the client's projectScopeUp/Down keywords."""
+    """``--scope none|up|down|both`` → the client's projectScopeUp/Down keywords."""
     if not scope:
         return {}
     return {"projectScopeUp": scope in ("up", "both"), "projectScopeDown": scope in ("down", "both")}

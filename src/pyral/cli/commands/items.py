@@ -25,6 +25,8 @@ from ..output import (
 )
 from ..resolve import FieldConverter, find, item_type, parse_assignments, type_name, typedef
 from .common import (
+    SCOPE_HELP,
+    SCOPES,
     check_response,
     format_option,
     load_json_payload,
@@ -33,8 +35,6 @@ from .common import (
     resolve_fields,
 )
 
-SCOPES = click.Choice(["up", "down", "both"])
-
 
 @click.command("query")
 @click.argument("type_", metavar="TYPE")
@@ -42,7 +42,7 @@ SCOPES = click.Choice(["up", "down", "both"])
 @click.option("--fetch", metavar="F,..", help="Fields to show (default: a short list for the type).")
 @click.option("--order", metavar="O", help="Sort order, e.g. 'Rank' or 'CreationDate desc'.")
 @click.option("--limit", type=click.IntRange(min=1), metavar="N", help="At most N items.")
-@click.option("--scope", type=SCOPES, help="Project scoping: up, down or both.")
+@click.option("--scope", type=SCOPES, default="down", show_default=True, help=SCOPE_HELP)
 @format_option()
 @output_option
 @connection_options

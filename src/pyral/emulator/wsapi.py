@@ -97,15 +97,22 @@ class Handlers:
         if not self.backend.token_valid(req.cookies.get("JSESSIONID"), principal.oid, req.param("key")):
             raise errors.invalid_key()
 
+    def _param_row(self, req: Request, name: str, type_name: str) -> Row | None:
+        """The object a ``workspace=``/``project=`` parameter names (None: absent or ``null``)."""
+        value = req.param(name)
+        if not value or value.strip().lower() == "null":
+            return None
+        parsed = parse_ref(value)
+        if parsed is None:
+            raise errors.bad_reference(value)
+        row = self.store.get(parsed[1])
+        if row is None or row.type != type_name:
+            raise WsapiError(f"Could not read: {type_name} {parsed[1]} does not exist")
+        return row
+
     def _workspace(self, req: Request, principal: Principal, *, required: bool = True) -> int | None:
-        value = req.param("workspace")
-        if value and value.lower() != "null":
-            parsed = parse_ref(value)
-            if parsed is None:
-                raise errors.bad_reference(value)
-            row = self.store.get(parsed[1])
-            if row is None or row.type != "Workspace":
-                raise WsapiError(f"Could not read: Workspace {parsed[1]} does not exist")
+        row = self._param_row(req, "workspace", "Workspace")
+        if row is not None:
             # A workspace the user may not see yields empty results (the visibility filter).
             return row.oid
         default, _ = self.backend.user_defaults(principal)
@@ -135,15 +142,9 @@ class Handlers:
 
     def _scope_projects(self, req: Request, principal: Principal, workspace: int | None) -> list[int] | None:
         """Projects a query is limited to (None: the whole workspace)."""
-        value = req.param("project")
-        if not value or value.strip().lower() == "null":
+        row = self._param_row(req, "project", "Project")
+        if row is None:
             return None
-        parsed = parse_ref(value)
-        if parsed is None:
-            raise errors.bad_reference(value)
-        row = self.store.get(parsed[1])
-        if row is None or row.type != "Project":
-            raise WsapiError(f"Could not read: Project {parsed[1]} does not exist")
         ids = {row.oid}
         if req.flag("projectScopeDown", True):
             ids |= self._related_projects(row.oid, down=True)
@@ -302,24 +303,10 @@ class Handlers:
         return key, value
 
     def _write_ctx(self, req: Request, principal: Principal, wrapper: str) -> service.WriteContext:
-        workspace = None
-        value = req.param("workspace")
-        if value and value.lower() != "null":
-            parsed = parse_ref(value)
-            if parsed is None:
-                raise errors.bad_reference(value)
-            workspace = parsed[1]
-            row = self.store.get(workspace)
-            if row is None or row.type != "Workspace":
-                raise WsapiError(f"Could not read: Workspace {workspace} does not exist")
-        project = None
-        value = req.param("project")
-        if value and value.lower() != "null":
-            parsed = parse_ref(value)
-            if parsed is None:
-                raise errors.bad_reference(value)
-            project = parsed[1]
-        return service.WriteContext(self.backend, principal, workspace, project, wrapper)
+        workspace = self._param_row(req, "workspace", "Workspace")
+        project = self._param_row(req, "project", "Project")
+        return service.WriteContext(self.backend, principal, workspace.oid if workspace else None,
+                                    project.oid if project else None, wrapper)
 
     def _echo(self, req: Request, row: Row) -> dict[str, Any]:
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")

@@ -240,7 +240,12 @@ def query_request(entity_path: str, *, fetch: str, query: str | None = None,
                   order: str | None = None, context: Sequence[tuple[str, str]] = (),
                   pagesize: int = DEFAULT_PAGESIZE, start: int = 1) -> Request:
     """``GET <type>?fetch=..&query=..&order=..&workspace..&pagesize=..&start=..``."""
-    params: list[tuple[str, str]] = [("fetch", fetch)]
+    return _paged_get(entity_path, fetch, query, order, context, pagesize, start)
+
+
+def _paged_get(path: str, fetch: str | None, query: str | None, order: str | None,
+               context: Sequence[tuple[str, str]], pagesize: int, start: int) -> Request:
+    params: list[tuple[str, str]] = [("fetch", fetch)] if fetch else []
     if query:
         params.append(("query", query))
     if order:
@@ -248,7 +253,7 @@ def query_request(entity_path: str, *, fetch: str, query: str | None = None,
     params.extend(context)
     params.append(("pagesize", str(pagesize)))
     params.append(("start", str(start)))
-    return Request("GET", entity_path, tuple(params))
+    return Request("GET", path, tuple(params))
 
 
 def page_request(first: Request, start: int) -> Request:
@@ -273,17 +278,7 @@ def collection_request(path: str, *, fetch: str | None = "true", query: str | No
                        order: str | None = None, context: Sequence[tuple[str, str]] = (),
                        pagesize: int = MAX_PAGESIZE, start: int = 1) -> Request:
     """``GET <type>/<oid>/<Collection>`` as a paged query."""
-    params: list[tuple[str, str]] = []
-    if fetch:
-        params.append(("fetch", fetch))
-    if query:
-        params.append(("query", query))
-    if order:
-        params.append(("order", order))
-    params.extend(context)
-    params.append(("pagesize", str(pagesize)))
-    params.append(("start", str(start)))
-    return Request("GET", path, tuple(params))
+    return _paged_get(path, fetch, query, order, context, pagesize, start)
 
 
 def security_token_request() -> Request:

@@ -84,7 +84,7 @@ class Handlers:
 
     # -- helpers ---------------------------------------------------------------------------
     def _type(self, req: Request, name: str, principal: Principal) -> TypeDef:
-        workspace = self._workspace(req, principal, required=False)
+        workspace = self._workspace(req, principal)
         tdef = self.backend.schema(workspace).get(name)
         if tdef is None:
             raise errors.unknown_type(name)
@@ -110,7 +110,9 @@ class Handlers:
             raise WsapiError(f"Could not read: {type_name} {parsed[1]} does not exist")
         return row
 
-    def _workspace(self, req: Request, principal: Principal, *, required: bool = True) -> int | None:
+    def _workspace(self, req: Request, principal: Principal) -> int | None:
+        """The workspace a request works in: ``workspace=``, else the user's default, else the
+        first (by name) the user may see."""
         row = self._param_row(req, "workspace", "Workspace")
         if row is not None:
             # A workspace the user may not see yields empty results (the visibility filter).
@@ -210,8 +212,6 @@ class Handlers:
         if tdef.workspace_scoped:
             clauses.append("o.workspace IS ?")
             args.append(workspace)
-        elif tdef.name == "Workspace":
-            pass
         if tdef.has_project:
             projects = self._scope_projects(req, principal, workspace)
             if projects is not None:

@@ -63,25 +63,10 @@ class AttrDef:
     create_only: bool = False
 
     @property
-    def is_ref(self) -> bool:
-        return self.type == "OBJECT"
-
-    @property
-    def is_collection(self) -> bool:
-        return self.type == "COLLECTION"
-
-    @property
     def ordered(self) -> bool:
         """RATING/STATE and constrained value lists compare by position, not text."""
         return self.type in ("RATING", "STATE") and bool(self.allowed)
 
-    def allowed_index(self, value: str) -> int | None:
-        if not self.allowed:
-            return None
-        try:
-            return self.allowed.index(value)
-        except ValueError:
-            return None
 
 
 @dataclass(frozen=True)
@@ -135,11 +120,6 @@ class TypeDef:
     @property
     def has_project(self) -> bool:
         return "Project" in self.by_name
-
-    @property
-    def ref_segment(self) -> str:
-        """Lower-case path used in object refs: ``defect``, ``portfolioitem/feature``."""
-        return self.type_path.lower()
 
     @property
     def is_portfolio_item(self) -> bool:

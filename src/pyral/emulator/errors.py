@@ -1,8 +1,9 @@
 """Rally's error texts and the exceptions that carry them through the emulator.
 
 Handlers raise :class:`WsapiError`; the server turns it into the right envelope (HTTP 200 with
-``Errors``, as Rally does) or a non-JSON 401/404/405/413 page.  Every user-visible error text
-the emulator produces is written here, once.
+``Errors``, as Rally does) or a non-JSON 401/404/405/413 page.  The texts Rally documents (and
+clients match on) are written here, once; query-language texts live with the query compiler,
+and texts particular to one write rule stay beside that rule in ``service.py``.
 """
 
 from __future__ import annotations
@@ -75,10 +76,6 @@ def not_authorized(action: str, type_name: str) -> WsapiError:
 
 def ignored_element(wrapper: str, field: str) -> str:
     return f"Ignored JSON element {wrapper}.{field} during processing of this request."
-
-
-def unknown_sort(attr: str) -> WsapiError:
-    return WsapiError(f"Cannot sort using unknown attribute {attr}")
 
 
 UNAUTHORIZED_BODY = ("<html><head><title>Error 401 The username or password you entered is incorrect."

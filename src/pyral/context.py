@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import RallyContextError, RallyRESTAPIError
-from .protocol import collection_request, context_params, flag, oid_from_ref, read_request, ref_path
+from .protocol import collection_request, context_params, oid_from_ref, read_request, ref_path
 
 __all__ = ["ProjectInfo", "RallyContext", "RallyContextError", "RallyContextHelper",
            "RallyRESTAPIError", "WorkspaceInfo"]
@@ -447,8 +447,3 @@ class RallyContextHelper:
         """Upstream-style: (context, ``["workspace=workspace/1", "project=project/2", ...]``)."""
         ctx, params = self.resolve(kwargs)
         return ctx, [f"{k}={v}" for k, v in params]
-
-
-def scope_flag(value: Any) -> str:
-    """Re-export of the upstream truthiness rule for scope flags."""
-    return flag(value)

@@ -66,11 +66,6 @@ class Request:
     def __repr__(self) -> str:
         return f"Request({self.method} {self.service}:{self.resource()})"
 
-    def with_param(self, name: str, value: str) -> Request:
-        """A copy with ``name`` set to ``value`` (replacing an existing value)."""
-        params = tuple((k, v) for k, v in self.params if k != name) + ((name, value),)
-        return Request(self.method, self.path, params, self.body, self.service)
-
 
 @dataclass
 class Envelope:

@@ -17,8 +17,6 @@ from .entity import AllowedAttributeValue, UnrecognizedAllowedValuesReference
 from .protocol import ref_path
 
 _ALLOWED_VALUES_REF = re.compile(r"^https?://.*/\w+/-?\d+/AllowedValues$")
-_NO_ALLOWED_VALUES = frozenset(
-    ["Artifacts", "Attachments", "Changesets", "Children", "Collaborators", "Defects", "DefectSuites", "Discussion", "Duplicates", "Milestones", "Iteration", "Release", "Project", "Owner", "SubmittedBy", "Predecessors", "Successors", "Tasks", "TestCases", "TestSets", "Results", "Steps", "Tags"])
 
 
 def _norm(name: str) -> str:
@@ -89,12 +87,6 @@ class SchemaItemAttribute:
             d = av.__dict__
             out.append(d.get("LocalizedStringValue") or d.get("StringValue"))
         return out
-
-    @property
-    def eligible_for_allowed_values(self) -> bool:
-        """Whether upstream would resolve this attribute's allowed values."""
-        return self.AttributeType in ("RATING", "STATE", "COLLECTION") and \
-            self.ElementName not in _NO_ALLOWED_VALUES
 
     def __repr__(self) -> str:
         return f"<SchemaItemAttribute {self.ElementName} {self.AttributeType}>"

@@ -5,9 +5,7 @@
 
 from ._version import VERSION_STRING, __version__
 from .client import BatchResults, Rally
-from .config import rallySettings, rallyWorkset
-from .context import RallyContext, RallyContextHelper
-from .entity import CustomField, InvalidRallyTypeNameError, Persistable, classFor
+from .entities import CustomField, InvalidRallyTypeNameError, Persistable, classFor
 from .errors import (
     InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
 )
@@ -28,6 +26,8 @@ from .errors import (
 from .query import RallyUrlBuilder, where
 from .response import RallyRESTResponse
 from .schema import SchemaItem, SchemaItemAttribute
+from .settings import rallySettings, rallyWorkset
+from .workspace_context import RallyContext, RallyContextHelper
 
 assert InvalidRallyTypeNameError is _InvalidRallyTypeNameError
 

@@ -24,16 +24,14 @@ import httpx
 from . import prefetch
 from . import protocol as proto
 from ._version import VERSION_STRING
-from .config import SERVER
-from .context import UNSET, RallyContext, RallyContextHelper
-from .entity import (
+from .entities import (
     Artifact,
     Persistable,
     TestCaseResult,
     Workspace,
     getEntityName,
 )
-from .entity import Project as ProjectEntity
+from .entities import Project as ProjectEntity
 from .errors import (
     InvalidRallyTypeNameError,
     MultipleOperationError,
@@ -48,12 +46,14 @@ from .errors import (
     RallyValidationError,
     UnreferenceableOIDError,
 )
-from .hydrate import Hydrator
+from .hydration import Hydrator
 from .protocol import Envelope, Request
 from .query import format_fetch, format_order, format_query
 from .response import MAX_THREADS, RallyRESTResponse, error_texts
 from .schema import SchemaCache, SchemaItem, WorkspaceSchema
+from .settings import SERVER
 from .transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, HTTPResponse, SyncTransport
+from .workspace_context import UNSET, RallyContext, RallyContextHelper
 
 __all__ = ["BatchResults", "Rally", "getCollection", "getResourceByOID", "hydrateAnInstance"]
 

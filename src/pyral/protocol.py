@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from .config import KILO_PAGESIZE, SCHEMA_SERVICE, WEB_SERVICE, WS_API_VERSION
-from .config import MAX_ITEMS as _MAX_ITEMS
-from .config import MAX_PAGESIZE as _MAX_PAGESIZE
 from .errors import RallyResponseError
+from .settings import KILO_PAGESIZE, SCHEMA_SERVICE, WEB_SERVICE, WS_API_VERSION
+from .settings import MAX_ITEMS as _MAX_ITEMS
+from .settings import MAX_PAGESIZE as _MAX_PAGESIZE
 
 WEB_SERVICE_PATH = f"{WEB_SERVICE}/{WS_API_VERSION}"
 SCHEMA_SERVICE_PATH = f"{SCHEMA_SERVICE}/{WS_API_VERSION}"

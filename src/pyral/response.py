@@ -15,9 +15,9 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from .entity import Persistable
+from .entities import Persistable
 from .errors import RallyResponseError
-from .hydrate import Hydrator
+from .hydration import Hydrator
 from .prefetch import PageGroup
 from .protocol import MAX_ITEMS, Envelope, Request, page_request, parse_envelope
 from .transport import HTTPResponse

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from .entity import AllowedAttributeValue, UnrecognizedAllowedValuesReference
+from .entities import AllowedAttributeValue, UnrecognizedAllowedValuesReference
 from .protocol import ref_path
 
 _ALLOWED_VALUES_REF = re.compile(r"^https?://.*/\w+/-?\d+/AllowedValues$")

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import click
 
 from pyral.client import Rally
-from pyral.config import SERVER, rallyWorkset, read_config_file
 from pyral.errors import RallyError
+from pyral.settings import SERVER, rallyWorkset, read_config_file
 
 from .errors import EXIT_AUTH, CliError, translate
 

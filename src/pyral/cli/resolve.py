@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from pyral.client import Rally
-from pyral.entity import Persistable
+from pyral.entities import Persistable
 from pyral.errors import InvalidRallyTypeNameError, RallyError
 from pyral.schema import SchemaItem, SchemaItemAttribute
 

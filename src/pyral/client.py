@@ -736,10 +736,12 @@ class Rally:
         return self._single(f"{self._entity_path(official)}/{oid}", ctx=ctx)
 
     def delete(self, entityName: str, itemIdent: Any, workspace: Any = "current",
-               project: Any = "current", **kwargs: Any) -> bool:
+               project: Any = "current", *, raise_on_error: bool = False, **kwargs: Any) -> bool:
         """Delete by ObjectID, FormattedID (any prefix) or instance; True on success.
 
-        A FormattedID that matches nothing raises :class:`RallyNotFoundError`.
+        Like upstream, a refusal by Rally returns False; with ``raise_on_error=True`` it raises
+        :class:`RallyRESTAPIError` carrying Rally's errors instead.  A FormattedID that matches
+        nothing raises :class:`RallyNotFoundError`.
         """
         official = self._official_name(entityName)
         ctx, params = self.contextHelper.resolve({"workspace": workspace, "project": project},
@@ -759,6 +761,9 @@ class Rally:
         http, env = self._write(lambda key: proto.delete_request(path, oid, key=key, context=params))
         if self._log is not None:
             self._log.deleted(http.status_code, official, env.errors)
+        if env.errors and raise_on_error:
+            raise RallyRESTAPIError(f"Unable to delete the {official}: {env.errors[0]}", errors=env.errors,
+                                    warnings=env.warnings)
         return not env.errors
 
     # ==================================================================================

@@ -207,6 +207,14 @@ def test_delete(defects: Any, run: Any, rally: Rally, monkeypatch: pytest.Monkey
     assert run("delete", "DE2", "--yes").exit_code == 4
 
 
+def test_delete_refused_by_rally_says_why(defects: Any, run: Any, rally: Rally) -> None:
+    tag = rally.create("Tag", {"Name": "permanent"})
+    result = run("delete", f"tag/{tag.oid}", "--yes")
+    assert result.exit_code == 1
+    assert "Rally did not delete Tag" in result.stderr
+    assert "Cannot delete an object of type Tag: it is not deletable" in result.stderr
+
+
 def test_attach_and_attachments(defects: Any, run: Any, tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("hello\n")

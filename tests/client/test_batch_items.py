@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
+from pyral.errors import RallyRESTAPIError
+
 
 def test_update_by_formatted_id_resolves_ids_in_one_query(connect: Any) -> None:
     rally, sent = connect()
@@ -59,3 +63,11 @@ def test_a_thousand_items_in_one_create_multiple(connect: Any) -> None:
     assert failures[700] == ['Cannot parse object reference from "InfinityDrain"']
     assert failures[999] == ["Validation error: HierarchicalRequirement.Name should not be null"]
     assert rally.get("Story", query='Notes contains "bulk"', project=None, pagesize=1).resultCount == 996
+
+
+def test_delete_can_say_why_rally_refused(connect: Any) -> None:
+    admin, _ = connect()
+    tag = admin.create("Tag", {"Name": "keep me"})
+    assert admin.delete("Tag", tag.oid) is False  # upstream's answer: Tags are not deletable
+    with pytest.raises(RallyRESTAPIError, match="Unable to delete the Tag: Cannot delete an object of type Tag"):
+        admin.delete("Tag", tag.oid, raise_on_error=True)

@@ -10,6 +10,8 @@ from typing import Any
 
 import click
 
+from pyral.errors import RallyRESTAPIError
+
 from .. import connect
 from ..connect import connection_options, session
 from ..errors import CliError, usage
@@ -164,8 +166,10 @@ def delete(ctx: click.Context, ident: str, yes: bool) -> None:
         if not connect.can_prompt():
             raise usage(f"refusing to delete {label} without confirmation: add --yes")
         click.confirm(f"Delete {label}?", abort=True, err=True)
-    if not rally.delete(item_type(target), target.oid):
-        raise CliError(f"Rally did not delete {label}")
+    try:
+        rally.delete(item_type(target), target.oid, raise_on_error=True)
+    except RallyRESTAPIError as exc:
+        raise CliError(f"Rally did not delete {label}: {'; '.join(exc.errors) or exc}") from exc
     click.echo(f"Deleted {label}")
 
 

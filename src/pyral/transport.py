@@ -6,12 +6,13 @@ exponential backoff and jitter on connection errors and on 429/502/503/504, hono
 ``Retry-After``; writes are never retried.  At most ``max_in_flight`` requests (Rally's
 per-user limit of 12) are on the wire at once.
 
-The :class:`Transport` protocol is the seam for other implementations: an async transport
-would offer the same shape with ``async def send``.
+The :class:`Transport` protocol is the seam for other implementations;
+:class:`AsyncHTTPTransport` is the awaitable one (``async def send``), with the same rules.
 """
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import random
@@ -100,38 +101,32 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
     return max(0.0, min(when.timestamp() - time.time(), _MAX_RETRY_AFTER))
 
 
-class SyncTransport:
-    """Blocking transport over one shared ``httpx.Client`` (thread-safe)."""
+class _TransportBase:
+    """Configuration, URL building, retry timing and error mapping shared by both transports."""
 
-    def __init__(self, base_url: str, *, auth: tuple[str, str] | None = None,
-                 headers: Mapping[str, str] | None = None, verify: bool | str = True,
-                 timeout: float = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
-                 backoff: float = 0.25, max_in_flight: int = MAX_IN_FLIGHT,
-                 http_transport: httpx.BaseTransport | None = None,
-                 server_label: str | None = None) -> None:
+    def __init__(self, base_url: str, *, timeout: float = DEFAULT_TIMEOUT,
+                 max_retries: int = DEFAULT_MAX_RETRIES, backoff: float = 0.25,
+                 max_in_flight: int = MAX_IN_FLIGHT, server_label: str | None = None) -> None:
         self.base_url = base_url.rstrip("/")
         self.server_label = server_label or httpx.URL(self.base_url).host
         self.timeout = float(timeout)
         self.max_retries = max(0, int(max_retries))
         self.backoff = float(backoff)
-        self._slots = threading.BoundedSemaphore(max(1, int(max_in_flight)))
+        self.max_in_flight = max(1, int(max_in_flight))
+
+    def _client_options(self, auth: tuple[str, str] | None, headers: Mapping[str, str] | None,
+                        verify: bool | str) -> dict[str, Any]:
+        """Keyword arguments shared by ``httpx.Client`` and ``httpx.AsyncClient``."""
         if isinstance(verify, str):  # a CA bundle path
             verify_arg: bool | ssl.SSLContext = ssl.create_default_context(cafile=verify)
         else:
             verify_arg = bool(verify)
-        self._client = httpx.Client(
-            auth=httpx.BasicAuth(*auth) if auth else None,
-            headers=dict(headers or {}),
-            verify=verify_arg,
-            timeout=httpx.Timeout(self.timeout),
-            http1=True, http2=False,
-            follow_redirects=True,
-            transport=http_transport,
-            limits=httpx.Limits(max_connections=max(1, int(max_in_flight)),
-                                max_keepalive_connections=max(1, int(max_in_flight))),
-        )
+        return {"auth": httpx.BasicAuth(*auth) if auth else None, "headers": dict(headers or {}),
+                "verify": verify_arg, "timeout": httpx.Timeout(self.timeout), "http1": True, "http2": False,
+                "follow_redirects": True,
+                "limits": httpx.Limits(max_connections=self.max_in_flight,
+                                       max_keepalive_connections=self.max_in_flight)}
 
-    # ------------------------------------------------------------------------------------
     def url_for(self, request: Request) -> str:
         """Absolute URL of ``request`` (query string included)."""
         root = SCHEMA_SERVICE_PATH if request.service == "schema" else WEB_SERVICE_PATH
@@ -139,33 +134,20 @@ class SyncTransport:
         url = f"{self.base_url}/{root}/{request.path.lstrip('/')}"
         return f"{url}?{qs}" if qs else url
 
-    def send(self, request: Request) -> HTTPResponse:
-        """Send ``request``; GETs are retried on transient failures, writes never."""
-        if self._client.is_closed:
-            raise RallyConnectionError("This Rally instance is closed; create a new one to talk to Rally")
-        attempts = 1 + (self.max_retries if request.idempotent else 0)
-        url = self.url_for(request)
-        content = None
-        if request.body is not None:
-            content = json.dumps(request.body).encode("utf-8")
-        last_exc: Exception | None = None
-        for attempt in range(attempts):
-            started = time.monotonic()
-            try:
-                with self._slots:
-                    resp = self._client.request(request.method, url, content=content)
-            except httpx.TransportError as exc:
-                last_exc = exc
-                if attempt + 1 < attempts:
-                    time.sleep(self._delay(attempt, None))
-                    continue
-                raise self._connection_error(exc, time.monotonic() - started) from exc
-            if resp.status_code in RETRY_STATUSES and attempt + 1 < attempts:
-                time.sleep(self._delay(attempt, _retry_after(resp.headers)))
-                continue
-            return HTTPResponse(resp.status_code, resp.headers, resp.content, request,
-                                time.monotonic() - started)
-        raise self._connection_error(last_exc or RuntimeError("no attempt made"), 0.0)
+    def _prepare(self, request: Request) -> tuple[str, bytes | None, int]:
+        """(url, body bytes, number of attempts): GETs may be retried, writes never."""
+        content = json.dumps(request.body).encode("utf-8") if request.body is not None else None
+        return self.url_for(request), content, 1 + (self.max_retries if request.idempotent else 0)
+
+    def _retry_delay(self, attempt: int, attempts: int, resp: httpx.Response | None) -> float | None:
+        """Seconds to wait before trying again, or None when this answer is final."""
+        if attempt + 1 >= attempts:
+            return None
+        if resp is None:  # a connection error
+            return self._delay(attempt, None)
+        if resp.status_code in RETRY_STATUSES:
+            return self._delay(attempt, _retry_after(resp.headers))
+        return None
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
@@ -185,6 +167,95 @@ class SyncTransport:
             return RallyConnectionError(f"Proxy error: {text}")
         return RallyConnectionError(f"Target Rally host: '{host}' non-existent or unreachable")
 
+
+_CLOSED = "This Rally instance is closed; create a new one to talk to Rally"
+
+
+class SyncTransport(_TransportBase):
+    """Blocking transport over one shared ``httpx.Client`` (thread-safe)."""
+
+    def __init__(self, base_url: str, *, auth: tuple[str, str] | None = None,
+                 headers: Mapping[str, str] | None = None, verify: bool | str = True,
+                 timeout: float = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
+                 backoff: float = 0.25, max_in_flight: int = MAX_IN_FLIGHT,
+                 http_transport: httpx.BaseTransport | None = None,
+                 server_label: str | None = None) -> None:
+        super().__init__(base_url, timeout=timeout, max_retries=max_retries, backoff=backoff,
+                         max_in_flight=max_in_flight, server_label=server_label)
+        self._slots = threading.BoundedSemaphore(self.max_in_flight)
+        self._client = httpx.Client(transport=http_transport, **self._client_options(auth, headers, verify))
+
+    def send(self, request: Request) -> HTTPResponse:
+        """Send ``request``; GETs are retried on transient failures, writes never."""
+        if self._client.is_closed:
+            raise RallyConnectionError(_CLOSED)
+        url, content, attempts = self._prepare(request)
+        for attempt in range(attempts):
+            started = time.monotonic()
+            try:
+                with self._slots:
+                    resp = self._client.request(request.method, url, content=content)
+            except httpx.TransportError as exc:
+                delay = self._retry_delay(attempt, attempts, None)
+                if delay is None:
+                    raise self._connection_error(exc, time.monotonic() - started) from exc
+                time.sleep(delay)
+                continue
+            delay = self._retry_delay(attempt, attempts, resp)
+            if delay is None:
+                return HTTPResponse(resp.status_code, resp.headers, resp.content, request,
+                                    time.monotonic() - started)
+            time.sleep(delay)
+        raise AssertionError("unreachable: the last attempt always returns or raises")
+
     def close(self) -> None:
         """Close the connection pool."""
         self._client.close()
+
+
+class AsyncHTTPTransport(_TransportBase):
+    """Awaitable transport over one ``httpx.AsyncClient``: same rules as :class:`SyncTransport`.
+
+    It drives the same sans-I/O requests and envelope parsing (``pyral.protocol``); an async
+    ``Rally`` built on it is future work.
+    """
+
+    def __init__(self, base_url: str, *, auth: tuple[str, str] | None = None,
+                 headers: Mapping[str, str] | None = None, verify: bool | str = True,
+                 timeout: float = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
+                 backoff: float = 0.25, max_in_flight: int = MAX_IN_FLIGHT,
+                 http_transport: httpx.AsyncBaseTransport | None = None,
+                 server_label: str | None = None) -> None:
+        super().__init__(base_url, timeout=timeout, max_retries=max_retries, backoff=backoff,
+                         max_in_flight=max_in_flight, server_label=server_label)
+        self._slots: asyncio.Semaphore | None = None  # made in the running loop
+        self._client = httpx.AsyncClient(transport=http_transport, **self._client_options(auth, headers, verify))
+
+    async def send(self, request: Request) -> HTTPResponse:
+        """Send ``request``; GETs are retried on transient failures, writes never."""
+        if self._client.is_closed:
+            raise RallyConnectionError(_CLOSED)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_in_flight)
+        url, content, attempts = self._prepare(request)
+        for attempt in range(attempts):
+            started = time.monotonic()
+            try:
+                async with self._slots:
+                    resp = await self._client.request(request.method, url, content=content)
+            except httpx.TransportError as exc:
+                delay = self._retry_delay(attempt, attempts, None)
+                if delay is None:
+                    raise self._connection_error(exc, time.monotonic() - started) from exc
+                await asyncio.sleep(delay)
+                continue
+            delay = self._retry_delay(attempt, attempts, resp)
+            if delay is None:
+                return HTTPResponse(resp.status_code, resp.headers, resp.content, request,
+                                    time.monotonic() - started)
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt always returns or raises")
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()

@@ -522,7 +522,7 @@ printable_text = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=
 
 
 @given(printable_text)
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_builder_values_never_unbalance_quotes_or_parens(text: str) -> None:
     for op in ("eq", "contains", "not_contains"):
         field = where("Name")
@@ -539,7 +539,7 @@ def test_builder_values_never_unbalance_quotes_or_parens(text: str) -> None:
 
 
 @given(st.lists(printable_text.filter(lambda t: '"' not in t), min_size=1, max_size=4))
-@settings(max_examples=200)
+@settings(max_examples=200, deadline=None)
 def test_combined_builder_expressions_round_trip(values: list[str]) -> None:
     q = Q.or_(*[(where("Name") == v) & where("Notes").contains(v) for v in values])
     rendered = str(q)
@@ -549,7 +549,7 @@ def test_combined_builder_expressions_round_trip(values: list[str]) -> None:
 
 
 @given(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=40))
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None)
 def test_arbitrary_strings_either_format_or_raise_syntax_error(text: str) -> None:
     try:
         rendered = format_query(text)

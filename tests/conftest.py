@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
 
 from pyral.emulator import Emulator
+
+# Property tests judge behaviour, not speed: no per-example deadline on a loaded 2-core machine.
+settings.register_profile("pyral", deadline=None)
+settings.load_profile("pyral")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from wsapi_client import create_with, inner
 
 from pyral.emulator import Emulator
 
@@ -22,14 +23,6 @@ def client(emulator: Emulator) -> httpx.Client:
         yield c
 
 
-def _inner(body: dict[str, Any]) -> dict[str, Any]:
-    return next(iter(body.values()))
-
-
-def _create(client: httpx.Client, type_name: str, fields: dict[str, Any]) -> dict[str, Any]:
-    inner = _inner(client.post(f"{API}/{type_name.lower()}/create", json={type_name: fields}).json())
-    assert inner["Errors"] == [], inner["Errors"]
-    return inner["Object"]
 
 
 def _count(client: httpx.Client, type_name: str) -> int:
@@ -39,14 +32,14 @@ def _count(client: httpx.Client, type_name: str) -> int:
 
 def test_ten_megabyte_binary_round_trip(client: httpx.Client) -> None:
     payload = os.urandom(10 * 1024 * 1024)
-    story = _create(client, "HierarchicalRequirement", {"Name": "has a big file"})
-    content = _create(client, "AttachmentContent", {"Content": base64.b64encode(payload).decode()})
-    me = _inner(client.get(f"{API}/user").json())
-    attachment = _create(client, "Attachment", {
+    story = create_with(client, "HierarchicalRequirement", {"Name": "has a big file"})
+    content = create_with(client, "AttachmentContent", {"Content": base64.b64encode(payload).decode()})
+    me = inner(client.get(f"{API}/user").json())
+    attachment = create_with(client, "Attachment", {
         "Name": "blob.bin", "Content": content["_ref"], "ContentType": "application/octet-stream",
         "Size": len(payload), "User": me["_ref"], "Artifact": story["_ref"]})
     assert attachment["Size"] == len(payload)
-    back = _inner(client.get(f"{API}/attachmentcontent/{content['ObjectID']}").json())
+    back = inner(client.get(f"{API}/attachmentcontent/{content['ObjectID']}").json())
     data = base64.b64decode(back["Content"])
     assert hashlib.sha256(data).digest() == hashlib.sha256(payload).digest()
     listed = client.get(f"{API}/HierarchicalRequirement/{story['ObjectID']}/Attachments",
@@ -57,18 +50,18 @@ def test_ten_megabyte_binary_round_trip(client: httpx.Client) -> None:
 
 
 def test_attachments_with_one_name_are_all_reachable(client: httpx.Client) -> None:
-    story = _create(client, "HierarchicalRequirement", {"Name": "twins"})
-    me = _inner(client.get(f"{API}/user").json())
+    story = create_with(client, "HierarchicalRequirement", {"Name": "twins"})
+    me = inner(client.get(f"{API}/user").json())
     oids = []
     for text in (b"first", b"second"):
-        content = _create(client, "AttachmentContent", {"Content": base64.b64encode(text).decode()})
-        att = _create(client, "Attachment", {"Name": "same.txt", "Content": content["_ref"], "ContentType": "text/plain",
+        content = create_with(client, "AttachmentContent", {"Content": base64.b64encode(text).decode()})
+        att = create_with(client, "Attachment", {"Name": "same.txt", "Content": content["_ref"], "ContentType": "text/plain",
                                              "User": me["_ref"], "Artifact": story["_ref"]})
         oids.append((att["ObjectID"], content["ObjectID"], text))
     for att_oid, content_oid, text in oids:
-        att = _inner(client.get(f"{API}/attachment/{att_oid}").json())
+        att = inner(client.get(f"{API}/attachment/{att_oid}").json())
         assert att["Content"]["_ref"].endswith(f"/{content_oid}")
-        assert base64.b64decode(_inner(client.get(f"{API}/attachmentcontent/{content_oid}").json())["Content"]) == text
+        assert base64.b64decode(inner(client.get(f"{API}/attachmentcontent/{content_oid}").json())["Content"]) == text
 
 
 def test_oversize_attachment_is_refused_cleanly(client: httpx.Client) -> None:
@@ -108,7 +101,7 @@ def test_batch_creates_valid_items_and_reports_each_invalid_one(client: httpx.Cl
 
 
 def test_batch_updates_and_bad_entries(client: httpx.Client) -> None:
-    story = _create(client, "HierarchicalRequirement", {"Name": "to update"})
+    story = create_with(client, "HierarchicalRequirement", {"Name": "to update"})
     body = client.post(f"{API}/batch", json={"Batch": [
         {"Entry": {"Path": f"/hierarchicalrequirement/{story['ObjectID']}", "Method": "POST",
                    "Body": {"hierarchicalrequirement": {"Name": "updated in batch"}}}},
@@ -121,7 +114,7 @@ def test_batch_updates_and_bad_entries(client: httpx.Client) -> None:
     assert body["Results"][0]["Object"]["Name"] == "updated in batch"
     assert body["Results"][1]["Errors"] == ["Could not read: Could not read HierarchicalRequirement 1 to update."]
     assert body["Results"][2]["Errors"] and body["Results"][3]["Errors"]
-    assert _inner(client.get(f"{API}/hierarchicalrequirement/{story['ObjectID']}").json())["Name"] == "updated in batch"
+    assert inner(client.get(f"{API}/hierarchicalrequirement/{story['ObjectID']}").json())["Name"] == "updated in batch"
 
 
 def test_create_with_a_bad_rank_reference_writes_nothing(client: httpx.Client) -> None:
@@ -130,11 +123,11 @@ def test_create_with_a_bad_rank_reference_writes_nothing(client: httpx.Client) -
                        json={"HierarchicalRequirement": {"Name": "ranked against nothing"}}).json()["CreateResult"]
     assert body["Errors"] and "Object" not in body
     assert _count(client, "HierarchicalRequirement") == before
-    story = _create(client, "HierarchicalRequirement", {"Name": "stays as it was"})
+    story = create_with(client, "HierarchicalRequirement", {"Name": "stays as it was"})
     answer = client.post(f"{API}/hierarchicalrequirement/{story['ObjectID']}", params={"rankTo": "SIDEWAYS"},
                          json={"HierarchicalRequirement": {"Name": "renamed"}}).json()["OperationResult"]
     assert answer["Errors"] == ['Could not parse: rankTo must be TOP or BOTTOM, not "SIDEWAYS"']
-    assert _inner(client.get(f"{API}/hierarchicalrequirement/{story['ObjectID']}").json())["Name"] == "stays as it was"
+    assert inner(client.get(f"{API}/hierarchicalrequirement/{story['ObjectID']}").json())["Name"] == "stays as it was"
 
 
 def test_sixty_megabyte_attachment_is_refused_by_the_emulator(client: httpx.Client, emulator: Emulator) -> None:

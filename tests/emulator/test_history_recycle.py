@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+from wsapi_client import inner
 
 from pyral.emulator import Emulator
 
@@ -19,19 +20,16 @@ def client(emulator: Emulator) -> Any:
         yield c
 
 
-def _inner(body: dict[str, Any]) -> dict[str, Any]:
-    return next(iter(body.values()))
-
 
 def test_every_change_writes_a_revision(client: httpx.Client) -> None:
-    story = _inner(client.post(f"{API}/hierarchicalrequirement/create",
+    story = inner(client.post(f"{API}/hierarchicalrequirement/create",
                                json={"HierarchicalRequirement": {"Name": "Plan it"}}).json())["Object"]
     oid = story["ObjectID"]
     client.post(f"{API}/hierarchicalrequirement/{oid}",
                 json={"HierarchicalRequirement": {"Name": "Plan it well", "ScheduleState": "In-Progress"}})
     client.post(f"{API}/hierarchicalrequirement/{oid}", json={"HierarchicalRequirement": {"Notes": "first note"}})
     client.post(f"{API}/hierarchicalrequirement/{oid}", json={"HierarchicalRequirement": {"Notes": "first note"}})
-    history = _inner(client.get(story["RevisionHistory"]["_ref"]).json())
+    history = inner(client.get(story["RevisionHistory"]["_ref"]).json())
     revisions = client.get(history["Revisions"]["_ref"]).json()["QueryResult"]["Results"]
     by_number = {r["RevisionNumber"]: r["Description"] for r in revisions}
     assert by_number == {
@@ -43,13 +41,13 @@ def test_every_change_writes_a_revision(client: httpx.Client) -> None:
 
 
 def test_delete_recycles_and_restore_brings_back(client: httpx.Client, emulator: Emulator) -> None:
-    story = _inner(client.post(f"{API}/hierarchicalrequirement/create",
+    story = inner(client.post(f"{API}/hierarchicalrequirement/create",
                                json={"HierarchicalRequirement": {"Name": "Gone but not forgotten"}}).json())["Object"]
-    task = _inner(client.post(f"{API}/task/create",
+    task = inner(client.post(f"{API}/task/create",
                               json={"Task": {"Name": "along for the ride", "WorkProduct": story["_ref"]}}).json())["Object"]
     assert client.delete(f"{API}/hierarchicalrequirement/{story['ObjectID']}").json()["OperationResult"]["Errors"] == []
     for ref in (story["_ref"], task["_ref"]):
-        assert _inner(client.get(ref).json())["Errors"] == ["Cannot find object to read"]
+        assert inner(client.get(ref).json())["Errors"] == ["Cannot find object to read"]
     entries = client.get(f"{API}/recyclebinentry", params={"fetch": "ObjectID,ID,Name,DeletedBy,Type",
                                                            "query": '(Name = "Gone but not forgotten")'}).json()
     entry = entries["QueryResult"]["Results"][0]
@@ -60,7 +58,7 @@ def test_delete_recycles_and_restore_brings_back(client: httpx.Client, emulator:
     assert denied.status_code == 401
     restored = client.post(f"/emulator/recyclebin/{entry['ObjectID']}/restore")
     assert restored.status_code == 200 and restored.json()["restored"] == story["ObjectID"]
-    back = _inner(client.get(story["_ref"], params={"fetch": "Name,FormattedID,Tasks"}).json())
+    back = inner(client.get(story["_ref"], params={"fetch": "Name,FormattedID,Tasks"}).json())
     assert back["Name"] == "Gone but not forgotten" and back["FormattedID"] == story["FormattedID"]
     assert back["Tasks"]["Count"] == 1
     assert client.get(f"{API}/recyclebinentry", params={"query": '(Name = "Gone but not forgotten")'}).json()[

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from wsapi_client import create_with, inner
 
 from pyral.emulator import Emulator
 
@@ -35,15 +36,15 @@ class World:
         return int(body["QueryResult"]["TotalResultCount"])
 
 
+
 def _ok(body: dict[str, Any]) -> dict[str, Any]:
-    inner = next(iter(body.values()))
-    assert inner["Errors"] == [], inner["Errors"]
-    return inner
+    found = inner(body)
+    assert found["Errors"] == [], found["Errors"]
+    return found
 
 
 def _create(client: httpx.Client, type_name: str, fields: dict[str, Any], **params: Any) -> int:
-    body = client.put(f"{API}/{type_name.lower()}/create", params=params, json={type_name: fields}).json()
-    return int(_ok(body)["Object"]["ObjectID"])
+    return int(create_with(client, type_name, fields, **params)["ObjectID"])
 
 
 @pytest.fixture(scope="module")

@@ -141,3 +141,15 @@ def oid_of(ref: str) -> int:
 def short(ref: str) -> str:
     """``https://host/slm/webservice/v2.0/defect/12`` -> ``/defect/12``."""
     return "/" + ref.split(f"{API}/", 1)[1]
+
+
+def inner(body: dict[str, Any]) -> dict[str, Any]:
+    """The object inside a WSAPI envelope (``QueryResult``, ``CreateResult``, a typed read ...)."""
+    return next(iter(body.values()))
+
+
+def create_with(client: httpx.Client, type_name: str, fields: dict[str, Any], **params: Any) -> dict[str, Any]:
+    """Create through any httpx client (any credentials); the created object, which must have no errors."""
+    body = inner(client.post(f"{API}/{type_name.lower()}/create", params=params, json={type_name: fields}).json())
+    assert body["Errors"] == [], body["Errors"]
+    return body["Object"]

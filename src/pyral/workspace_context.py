@@ -274,9 +274,7 @@ class RallyContextHelper:
                     self._inflated = "narrow"
             else:
                 ws = self._named_workspace(str(workspace))
-            if project is None:
-                proj, label = None, None
-            elif project in (_UNSET, "", "default", "current"):
+            if project in (_UNSET, None, "", "default", "current"):  # None: what apps pass for "not set"
                 proj = self._pick_default_project(ws)
                 label = proj.name
             else:

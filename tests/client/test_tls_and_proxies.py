@@ -115,14 +115,15 @@ def test_https_proxy_is_used(clean_env: pytest.MonkeyPatch, tls: Any, variable: 
         assert proxy.seen and set(proxy.seen) == {tls.server}
 
 
-def test_no_proxy_bypasses_the_proxy(clean_env: pytest.MonkeyPatch, tls: Any) -> None:
+@pytest.mark.parametrize("variable", ["NO_PROXY", "no_proxy"])
+def test_no_proxy_bypasses_the_proxy(clean_env: pytest.MonkeyPatch, tls: Any, variable: str) -> None:
     with ForwardProxy() as proxy:
         clean_env.setenv("HTTPS_PROXY", proxy.address)
         for value in ("127.0.0.1", "*", "example.com, 127.0.0.1"):
-            clean_env.setenv("NO_PROXY", value)
+            clean_env.setenv(variable, value)
             assert _works(tls, verify_ssl_cert=False)
         assert proxy.seen == []
-        clean_env.setenv("NO_PROXY", "example.com")
+        clean_env.setenv(variable, "example.com")
         assert _works(tls, verify_ssl_cert=False)
         assert proxy.seen
 

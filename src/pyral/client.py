@@ -47,6 +47,7 @@ from .errors import (
     UnreferenceableOIDError,
 )
 from .hydration import Hydrator, fetch_names
+from .lookback import LookbackMixin
 from .protocol import Envelope, Request
 from .query import format_fetch, format_order, format_query
 from .response import MAX_THREADS, RallyRESTResponse, error_texts
@@ -123,7 +124,7 @@ class BatchResults(list):  # type: ignore[type-arg]
         self.warnings: list[str] = []
 
 
-class Rally:
+class Rally(LookbackMixin):
     """A connection to Rally WSAPI v2.0 (upstream ``pyral.Rally`` API)."""
 
     ARTIFACT_TYPE = {"S": "Story", "US": "Story", "DE": "Defect", "DS": "DefectSuite", "TA": "Task",

@@ -27,7 +27,7 @@ import httpx
 from .certificates import ssl_context
 from .errors import RallyConnectionError, RallyResponseError
 from .log import redact
-from .protocol import SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
+from .protocol import ANALYTICS_SERVICE_PATH, SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
 from .settings import DEFAULT_TIMEOUT
 
 DEFAULT_MAX_RETRIES = 3
@@ -126,7 +126,8 @@ class _TransportBase:
 
     def url_for(self, request: Request) -> str:
         """Absolute URL of ``request`` (query string included)."""
-        root = SCHEMA_SERVICE_PATH if request.service == "schema" else WEB_SERVICE_PATH
+        root = {"schema": SCHEMA_SERVICE_PATH, "analytics": ANALYTICS_SERVICE_PATH}.get(
+            request.service, WEB_SERVICE_PATH)
         qs = request.query_string()
         url = f"{self.base_url}/{root}/{request.path.lstrip('/')}"
         return f"{url}?{qs}" if qs else url

@@ -56,7 +56,7 @@ def test_the_check_sees_imports() -> None:
 
 
 SHIMS = ("restapi", "rallyresp", "query_builder", "context", "entity", "config", "hydrate", "cargotruck",
-         "multiop")
+         "multiop", "proj_utils", "search_utils")
 
 
 def test_upstream_module_paths_only_re_export() -> None:

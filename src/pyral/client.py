@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import dataclasses
 import os
-import platform
 import sys
 import threading
 from collections.abc import Iterable, Mapping, Sequence
@@ -23,7 +22,7 @@ import httpx
 
 from . import prefetch
 from . import protocol as proto
-from ._version import VERSION_STRING
+from .batch_ops import ITEM_TYPE_INCONSISTENCY_ERROR
 from .entities import (
     Artifact,
     Persistable,
@@ -52,7 +51,7 @@ from .protocol import Envelope, Request
 from .query import format_fetch, format_order, format_query
 from .response import MAX_THREADS, RallyRESTResponse, error_texts
 from .schema import SchemaCache, SchemaItem, WorkspaceSchema
-from .settings import SERVER
+from .settings import RALLY_REST_HEADERS, SERVER
 from .transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, HTTPResponse, SyncTransport
 from .workspace_context import UNSET, RallyContext, RallyContextHelper
 
@@ -70,17 +69,7 @@ _LOCK_STRIPES = 64
 
 
 def _default_headers() -> dict[str, str]:
-    return {
-        "X-RallyIntegrationName": "Rally REST API toolkit for Python",
-        "X-RallyIntegrationVendor": "Broadcom / Rally",
-        "X-RallyIntegrationVersion": VERSION_STRING,
-        "X-RallyIntegrationLibrary": f"pyral-{VERSION_STRING}",
-        "X-RallyIntegrationPlatform": f"Python {platform.python_version()}",
-        "X-RallyIntegrationOS": platform.platform(),
-        "User-Agent": "Pyral Rally WebServices Agent",
-        "Content-Type": "application/json",
-        "Accept-Encoding": "gzip",
-    }
+    return dict(RALLY_REST_HEADERS)
 
 
 def _apply_header_overrides(headers: dict[str, str], overrides: Mapping[str, Any] | None) -> None:
@@ -1151,8 +1140,7 @@ class Rally(LookbackMixin):
         schema_item = self._schema().find(official)
         kinds = {isinstance(i, Mapping) for i in items}
         if len(kinds) > 1:
-            raise MultipleOperationError("All items must be consistent, ie., all dicts or all "
-                                         "data-like instances")
+            raise MultipleOperationError(ITEM_TYPE_INCONSISTENCY_ERROR)
         path = self._entity_path(official)
         results = BatchResults()
         prepared = [self._batch_item(item, fields) for item in items]

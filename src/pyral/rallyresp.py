@@ -1,6 +1,7 @@
 """Upstream import path ``pyral.rallyresp`` (compatibility shim; see ``pyral.response``)."""
 
 from .errors import RallyResponseError
-from .response import ErrorResponse, RallyRESTResponse
+from .hydration import EntityHydrator
+from .response import CargoTruck, ErrorResponse, RallyRESTResponse
 
-__all__ = ["ErrorResponse", "RallyRESTResponse", "RallyResponseError"]
+__all__ = ["CargoTruck", "EntityHydrator", "ErrorResponse", "RallyRESTResponse", "RallyResponseError"]

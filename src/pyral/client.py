@@ -581,16 +581,20 @@ class Rally(LookbackMixin):
                 if len(owners) < 2:
                     return None  # nothing to share: a plain collection read is as cheap
                 members: list[dict[str, Any]] = []
+                reqs = [proto.query_request(
+                    inverse.member, fetch="true",
+                    query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
+                    order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
+                    pagesize=proto.MAX_PAGESIZE) for start in range(0, len(owners), prefetch.CHUNK)]
+                if self._log is not None:
+                    for req in reqs:
+                        self._log.attribute_get(req.resource())
                 try:
-                    for start in range(0, len(owners), prefetch.CHUNK):
-                        req = proto.query_request(
-                            inverse.member, fetch="true",
-                            query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
-                            order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
-                            pagesize=proto.MAX_PAGESIZE)
-                        if self._log is not None:
-                            self._log.attribute_get(req.resource())
-                        members.extend(self._fetch_all_raw(req))
+                    # the chunks go out together (the transport keeps at most 12 in flight)
+                    chunks = (self._page_executor().map(self._fetch_all_raw, reqs) if len(reqs) > 1
+                              else map(self._fetch_all_raw, reqs))
+                    for found in chunks:
+                        members.extend(found)
                 except RallyRESTAPIError:
                     group.loaded[attr] = {}  # the page-wide query was refused: each item reads its own
                 else:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -109,7 +109,10 @@ class Renderer:
     schema: WorkspaceSchema
     base: str
     subscription: int
+    # Which of these rows may the caller read?  A reference to anything else renders as null.
+    visible: Callable[[list[Row]], set[int]] | None = None
     _rows: dict[int, Row] = field(default_factory=dict)
+    _hidden: set[int] = field(default_factory=set)
     _counts: dict[tuple[int, str], int] = field(default_factory=dict)
     _tag_names: dict[tuple[int, str], list[dict[str, str]]] = field(default_factory=dict)
 
@@ -194,12 +197,16 @@ class Renderer:
         return raw
 
     def ref_value(self, oid: int, fetch: Fetch, depth: int) -> dict[str, Any] | None:
+        if oid in self._hidden:
+            return None
         row = self._rows.get(oid)
         if row is None:
             row = self.store.get(oid)
             if row is None:
                 return None
-            self._rows[oid] = row
+            self._admit({oid: row})
+            if oid in self._hidden:
+                return None
         nested = fetch.nested() if depth + 1 < MAX_DEPTH else Fetch("none")
         if nested.mode == "list":
             return self.obj(row, nested, depth=depth + 1)
@@ -247,11 +254,19 @@ class Renderer:
                         if isinstance(v, int):
                             ref_ids.add(v)
         missing = [o for o in ref_ids if o not in self._rows]
-        loaded = self.store.get_many(missing)
-        self._rows.update(loaded)
+        loaded = self._admit(self.store.get_many(missing))
         nested = fetch.nested()
         if nested.mode == "list" and loaded:
             self._prefetch(list(loaded.values()), nested, depth + 1)
+
+    def _admit(self, loaded: dict[int, Row]) -> dict[int, Row]:
+        """Keep loaded reference targets; the ones the caller may not read are remembered as hidden."""
+        if self.visible is not None and loaded:
+            seen = self.visible(list(loaded.values()))
+            self._hidden.update(o for o in loaded if o not in seen)
+            loaded = {o: r for o, r in loaded.items() if o in seen}
+        self._rows.update(loaded)
+        return loaded
 
     def _load_counts(self, rows: Iterable[Row], tdef: TypeDef, attr: AttrDef) -> None:
         spec = attr.collection

@@ -366,3 +366,16 @@ def test_tags_from_another_workspace_cannot_be_linked(world: World) -> None:
         errors = _attempt(world, client, "POST", f"{mine}/Tags/add", json={"CollectionItems": [{"_ref": tag["_ref"]}]},
                           params={"workspace": f"/workspace/{world.w1}"})
         assert errors == [f"Could not read: Could not read referenced object {_oid(tag)}"]
+
+
+def test_collection_counts_leave_out_hidden_members(world: World) -> None:
+    story = world.admin.create("hierarchicalrequirement", {"Name": "A1 story with hidden defects"},
+                               workspace=f"/workspace/{world.w1}", project=f"/project/{world.a1}")
+    for project in (world.a1, world.a2, world.a2):
+        world.admin.create("defect", {"Name": "counted", "Requirement": story["_ref"]},
+                           workspace=f"/workspace/{world.w1}", project=f"/project/{project}")
+    counts = {who: client.read(story["_ref"], fetch="Defects")["Defects"]["Count"]
+              for who, client in [("admin", world.admin), *world.users.items()] if who != "nobody"}
+    assert counts == {"admin": 3, "viewer": 1, "editor": 1, "peeker": 3}
+    listed = world.users["editor"].rows(f"{world.admin.path(story['_ref'])}/Defects", fetch="ObjectID")
+    assert len(listed) == 1

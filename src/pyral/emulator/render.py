@@ -111,6 +111,9 @@ class Renderer:
     subscription: int
     # Which of these rows may the caller read?  A reference to anything else renders as null.
     visible: Callable[[list[Row]], set[int]] | None = None
+    # SQL limiting rows of a type (at an alias) to what the caller may read: collection counts
+    # count only the members the caller could list.
+    readable: Callable[[TypeDef, str], tuple[str, list[Any]]] | None = None
     _rows: dict[int, Row] = field(default_factory=dict)
     _hidden: set[int] = field(default_factory=set)
     _counts: dict[tuple[int, str], int] = field(default_factory=dict)
@@ -276,26 +279,31 @@ class Renderer:
         if spec is None or not oids:
             return
         marks = ",".join("?" * len(oids))
+        member = self.schema.get(spec.child)
+        alias = "c" if spec.kind == "inverse" else "t"
+        vis, vis_args = (self.readable(member, alias) if self.readable is not None and member is not None
+                         else ("1", []))
         if spec.kind == "inverse":
-            child = self.schema.get(spec.child)
-            if child is None:
+            if member is None:
                 return
-            types = [t.type_path for t in self.schema.catalog.concrete(child)]
+            types = [t.type_path for t in self.schema.catalog.concrete(member)]
             tmarks = ",".join("?" * len(types))
             from .store import value_sql
 
             col = value_sql("c", spec.via)
             recs = self.store.execute(
                 f"SELECT {col}, count(*) FROM objects c WHERE c.deleted = 0 AND c.type IN ({tmarks})"
-                f" AND {col} IN ({marks}) GROUP BY {col}", [*types, *oids])
+                f" AND {col} IN ({marks}) AND ({vis}) GROUP BY {col}", [*types, *oids, *vis_args])
         elif spec.kind == "link":
             recs = self.store.execute(
                 "SELECT l.owner, count(*) FROM links l JOIN objects t ON t.oid = l.target AND t.deleted = 0"
-                f" WHERE l.attr = ? AND l.owner IN ({marks}) GROUP BY l.owner", [attr.name, *oids])
+                f" WHERE l.attr = ? AND l.owner IN ({marks}) AND ({vis}) GROUP BY l.owner",
+                [attr.name, *oids, *vis_args])
         elif spec.kind == "reverse":
             recs = self.store.execute(
                 "SELECT l.target, count(*) FROM links l JOIN objects t ON t.oid = l.owner AND t.deleted = 0"
-                f" WHERE l.attr = ? AND l.target IN ({marks}) GROUP BY l.target", [spec.via, *oids])
+                f" WHERE l.attr = ? AND l.target IN ({marks}) AND ({vis}) GROUP BY l.target",
+                [spec.via, *oids, *vis_args])
         else:
             recs = self._virtual_counts(tdef, attr, list(rows))
         for owner, count in recs:

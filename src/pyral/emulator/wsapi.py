@@ -141,7 +141,8 @@ class Handlers:
     def renderer(self, req: Request, workspace: int | None, principal: Principal) -> Renderer:
         rights = access.policy(self.backend, principal)
         return Renderer(self.store, self.backend.schema(workspace), req.base, self.backend.subscription,
-                        visible=None if principal.sub_admin else rights.visible)
+                        visible=None if principal.sub_admin else rights.visible,
+                        readable=None if principal.sub_admin else rights.read_filter)
 
     def _paging(self, req: Request) -> tuple[int, int]:
         try:

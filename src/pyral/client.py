@@ -66,7 +66,6 @@ _ALL_USERS_FETCH = ("UserName,DisplayName,FirstName,LastName,MiddleName,ShortDis
                     "TimeZone,DefaultWorkspace,DefaultProject,DateFormat,DateTimeFormat,"
                     "EmailNotificationEnabled,SessionTimeoutSeconds,SessionTimeoutWarning,ObjectID")
 _READ_ONLY_KEYS = ("objectid", "formattedid")
-_BATCH_CHUNK = 100
 _LOCK_STRIPES = 64
 
 
@@ -1196,10 +1195,18 @@ class Rally(LookbackMixin):
         params = [("workspace", f"/{ws}")] if ws else []
         if proj:
             params.append(("project", f"/{proj}"))
-        for offset in range(0, len(entries), _BATCH_CHUNK):
-            chunk = entries[offset:offset + _BATCH_CHUNK]
-            _http, env = self._write(lambda key, chunk=chunk: proto.batch_request(  # type: ignore[misc]
-                [entry for _, entry in chunk], key=key, context=params))
+        chunks = [entries[r.start:r.stop] for r in proto.batch_chunks(len(entries))]
+
+        def send(chunk: list[tuple[int, dict[str, Any]]]) -> Envelope:
+            return self._write(lambda key: proto.batch_request(
+                [entry for _, entry in chunk], key=key, context=params))[1]
+
+        if len(chunks) > 1:  # several batches go out together (at most 12 requests in flight)
+            self.obtainSecurityToken()
+            envelopes = list(self._page_executor().map(send, chunks))
+        else:
+            envelopes = [send(chunk) for chunk in chunks]
+        for chunk, env in zip(chunks, envelopes, strict=True):
             results.warnings.extend(env.warnings)
             if env.errors:
                 for idx, _ in chunk:

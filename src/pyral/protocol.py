@@ -334,6 +334,24 @@ def batch_request(entries: Sequence[Mapping[str, Any]], *, key: str | None = Non
     return Request("POST", "batch", tuple(params), {"Batch": [{"Entry": dict(e)} for e in entries]})
 
 
+BATCH_MAX_ENTRIES = 1000  # per ``POST batch``; Rally documents no limit, see docs/emulator.md
+
+
+def batch_chunks(count: int, size: int = BATCH_MAX_ENTRIES) -> list[range]:
+    """Index ranges splitting ``count`` batch entries into the fewest batches of at most
+    ``size`` entries, of nearly equal length (so concurrent batches finish together)."""
+    if count <= 0:
+        return []
+    batches = -(-count // max(1, size))
+    step, extra = divmod(count, batches)
+    out, start = [], 0
+    for i in range(batches):
+        end = start + step + (1 if i < extra else 0)
+        out.append(range(start, end))
+        start = end
+    return out
+
+
 def schema_request(workspace_oid: int | str) -> Request:
     """``GET slm/schema/v2.0/workspace/<oid>``."""
     return Request("GET", f"workspace/{workspace_oid}", (), None, service="schema")

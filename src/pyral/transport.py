@@ -26,9 +26,9 @@ from typing import Any, Protocol
 import httpx
 
 from .errors import RallyConnectionError, RallyResponseError
-from .log import redact
 from .protocol import SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
-from .settings import DEFAULT_TIMEOUT
+from .support.log import redact
+from .support.settings import DEFAULT_TIMEOUT
 
 DEFAULT_MAX_RETRIES = 3
 MAX_IN_FLIGHT = 12

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..protocol import oid_from_ref, type_path_from_ref
 from .entities import CustomField, Persistable, PortfolioItem, class_for_type
-from .protocol import oid_from_ref, type_path_from_ref
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Rally
+    from .loader import Loader
 
 _DROP = frozenset({"_rallyAPIMajor", "_rallyAPIMinor", "_objectVersion", "Errors", "Warnings"})
 _MAX_DEPTH = 8
@@ -44,7 +44,7 @@ class Hydrator:
     ``hydrated``: upstream's ``_hydrated`` flag (True for any non-shell fetch).
     """
 
-    def __init__(self, rally: Rally | None, *, complete: bool, hydrated: bool,
+    def __init__(self, rally: Loader | None, *, complete: bool, hydrated: bool,
                  context: Any = None) -> None:
         self.rally = rally
         self.complete = complete

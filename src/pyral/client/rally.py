@@ -8,10 +8,11 @@ needs only what comes earlier: :mod:`.core` (connect, send, token, logging) → 
 
 from __future__ import annotations
 
+from ..lookback import LookbackMixin
 from .batch import Batch
 
 __all__ = ["Rally"]
 
 
-class Rally(Batch):
+class Rally(Batch, LookbackMixin):
     """A connection to Rally WSAPI v2.0 (upstream ``pyral.Rally`` API)."""

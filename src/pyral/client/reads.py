@@ -7,13 +7,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .. import protocol as proto
 from ..errors import (
+    RallyError,
     RallyRESTAPIError,
 )
 from ..model import prefetch
 from ..model.entities import (
     Persistable,
 )
-from ..model.hydration import Hydrator
+from ..model.hydration import Hydrator, fetch_names
 from ..protocol import Envelope, Request
 from ..query import format_fetch, format_order, format_query
 from .names import Names
@@ -77,7 +78,8 @@ class Reads(Names):
                                   order=order_text or None, context=params, pagesize=pagesize,
                                   start=start)
         self.hydration = "full" if hydrated else "shell"
-        hydrator = Hydrator(self, complete=complete, hydrated=hydrated, context=ctx)
+        hydrator = Hydrator(self, complete=complete, hydrated=hydrated, context=ctx,
+                            fetched=fetch_names(fetch_text))
         resp = self._response(req, hydrator, limit=limit,
                               threads=int(threads) if threads is not None else None)
         if kwargs.get("instance"):
@@ -100,6 +102,18 @@ class Reads(Names):
         inst = Hydrator(self, complete=True, hydrated=True, context=ctx).make(obj)
         assert isinstance(inst, Persistable)
         return inst
+
+    def schema_lacks(self, inst: Persistable, name: str) -> bool:
+        """True when the schema of ``inst``'s type (loaded once per workspace) has no ``name`` (:class:`Loader`)."""
+        d = inst.__dict__
+        typ = d.get("typePath") or d.get("_type") or inst._type
+        ctx = d.get("_context")
+        try:
+            schema = self._schema(getattr(ctx, "workspace_ref", None))
+        except RallyError:
+            return False  # unknown: let the read decide
+        item = schema.find(str(typ))
+        return item is not None and item.attribute(name) is None
 
     def load_all(self, inst: Persistable) -> None:
         """Load every attribute of ``inst`` (one GET), in place (:class:`~pyral.model.loader.Loader`)."""
@@ -192,4 +206,5 @@ class Reads(Names):
                                        start=proto.checked_start(given.get("start", 1)))
         complete = fetch_text == "true"
         return self._response(req, Hydrator(self, complete=complete, hydrated=fetch_text != "false",
-                                            context=self.contextHelper.currentContext()))
+                                            context=self.contextHelper.currentContext(),
+                                            fetched=fetch_names(fetch_text)))

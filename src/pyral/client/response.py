@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import RallyResponseError
 from ..model.entities import Persistable
@@ -37,6 +37,30 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..model.loader import Loader
 
 __all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "ErrorResponse", "RallyRESTResponse", "RallyResponseError"]
+
+T = TypeVar("T")
+
+
+def ordered_pages(executor: Executor, load: Callable[[int], T], starts: list[int],
+                  workers: int) -> Iterator[T]:
+    """``load(start)`` for every start, at most ``workers`` in flight on ``executor``, yielded in
+    order; pages not yet consumed are cancelled when the caller stops early."""
+    pending: deque[Future[T]] = deque()
+    todo = iter(starts)
+    try:
+        for start in todo:
+            pending.append(executor.submit(load, start))
+            if len(pending) >= workers:
+                break
+        while pending:
+            page = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(executor.submit(load, nxt))
+            yield page
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 class RallyRESTResponse:
@@ -119,23 +143,7 @@ class RallyRESTResponse:
             for start in starts:
                 yield self._load_page(start)
             return
-        executor = self._executor()
-        pending: deque[Future[list[Any]]] = deque()
-        todo = iter(starts)
-        try:
-            for start in todo:
-                pending.append(executor.submit(self._load_page, start))
-                if len(pending) >= workers:
-                    break
-            while pending:
-                page = pending.popleft().result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append(executor.submit(self._load_page, nxt))
-                yield page
-        finally:
-            for fut in pending:
-                fut.cancel()
+        yield from ordered_pages(self._executor(), self._load_page, starts, workers)
 
     def _load_page(self, start: int) -> list[Any]:
         assert self._fetch_page is not None

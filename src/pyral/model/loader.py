@@ -3,6 +3,7 @@
 The model never imports a client.  An entity holds the object that made it (a ``Rally``) typed
 as :class:`Loader`; reading an attribute it does not have calls :meth:`Loader.load_all` (one GET
 of the whole object) or :meth:`Loader.load_collection` (the members of a collection attribute).
+:meth:`Loader.schema_lacks` spares a read that cannot produce the attribute.
 A client that cannot load synchronously (``AsyncRally``) raises an error naming the awaitable.
 """
 
@@ -23,3 +24,6 @@ class Loader(Protocol):
 
     def load_collection(self, inst: Persistable, attr: str) -> Any:
         """Load, cache on ``inst`` and return the members of the collection ``attr``."""
+
+    def schema_lacks(self, inst: Persistable, name: str) -> bool:
+        """True when the schema of ``inst``'s type has no attribute ``name`` (no load can give it)."""

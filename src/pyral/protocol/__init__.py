@@ -43,6 +43,7 @@ from .paging import (
     servable,
 )
 from .requests import (
+    ANALYTICS_SERVICE_PATH,
     DEFAULT_PAGESIZE,
     MAX_ITEMS,
     MAX_PAGESIZE,
@@ -76,6 +77,7 @@ __all__ = [
     "AUTH_TEXTS",
     "AUTO_THREADS",
     "BATCH_CHUNK",
+    "ANALYTICS_SERVICE_PATH",
     "DEFAULT_PAGESIZE",
     "Envelope",
     "MAX_ITEMS",

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import lookback_protocol as lbp
-from .client.response import ordered_pages
-from .errors import RallyContextError
-from .protocol import concurrency, is_oid, oid_from_ref
+from ..errors import RallyContextError
+from ..protocol import concurrency, is_oid, oid_from_ref
+from ..protocol import lookback as lbp
+from .response import ordered_pages
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client.workspaces import RallyContextHelper
-    from .protocol import Request
-    from .transport import HTTPResponse
+    from ..protocol import Request
+    from ..transport import HTTPResponse
+    from .workspaces import RallyContextHelper
 
 __all__ = ["LookbackResult", "Record", "Snapshot", "Transition"]
 

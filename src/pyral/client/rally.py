@@ -8,8 +8,8 @@ needs only what comes earlier: :mod:`.core` (connect, send, token, logging) → 
 
 from __future__ import annotations
 
-from ..lookback import LookbackMixin
 from .batch import Batch
+from .lookback import LookbackMixin
 
 __all__ = ["Rally"]
 

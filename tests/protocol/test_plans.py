@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from pyral.protocol import (
-    BATCH_CHUNK,
     MAX_THREADS,
     batch_context,
     batch_entry,
@@ -69,11 +68,11 @@ def test_batch_entries_and_context() -> None:
 
 
 def test_chunks_keep_order_and_size() -> None:
-    entries = [(i, {"n": i}) for i in range(2 * BATCH_CHUNK + 1)]
-    got = list(chunks(entries))
-    assert [len(c) for c in got] == [BATCH_CHUNK, BATCH_CHUNK, 1]
-    assert [i for c in got for i, _ in c] == list(range(2 * BATCH_CHUNK + 1))
-    assert list(chunks([])) == []
+    entries = [(i, {"n": i}) for i in range(2501)]
+    got = chunks(entries)
+    assert [len(c) for c in got] == [834, 834, 833]  # the fewest batches of at most 1,000, nearly equal
+    assert [i for c in got for i, _ in c] == list(range(2501))
+    assert chunks([]) == [] and [len(c) for c in chunks(entries[:5], size=2)] == [2, 2, 1]
 
 
 def test_chunk_outcome() -> None:

@@ -13,6 +13,7 @@ from ..errors import (
 from ..model.entities import (
     Persistable,
 )
+from ..protocol import Envelope
 from .attachments import Attachments
 from .writes import _READ_ONLY_KEYS
 
@@ -92,10 +93,18 @@ class Batch(Attachments):
             entries.append((idx, proto.batch_entry(path, body, oid if update else None)))
         params = proto.batch_context(self.contextHelper.currentWorkspaceRef(),
                                      self.contextHelper.currentProjectRef())
-        for chunk in proto.chunks(entries):
-            entries_of_chunk = [entry for _, entry in chunk]
-            _http, env = self._write(lambda key, sent=entries_of_chunk: proto.batch_request(  # type: ignore[misc]
-                sent, key=key, context=params))
+        chunks = proto.chunks(entries)
+
+        def send(chunk: list[tuple[int, dict[str, Any]]]) -> Envelope:
+            return self._write(lambda key: proto.batch_request(
+                [entry for _, entry in chunk], key=key, context=params))[1]
+
+        if len(chunks) > 1:  # several batches go out together (at most 12 requests in flight)
+            self.obtainSecurityToken()
+            envelopes = list(self._page_executor().map(send, chunks))
+        else:
+            envelopes = [send(chunk) for chunk in chunks]
+        for chunk, env in zip(chunks, envelopes, strict=True):
             results.warnings.extend(env.warnings)
             done, failed = proto.chunk_outcome(chunk, env)
             results.extend(summary for _, summary in done)

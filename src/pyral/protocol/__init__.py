@@ -10,7 +10,8 @@ A transport only sends a :class:`Request` and hands back status, headers and bod
 from __future__ import annotations
 
 from .batch import (
-    BATCH_CHUNK,
+    BATCH_MAX_ENTRIES,
+    batch_chunks,
     batch_context,
     batch_entry,
     chunk_outcome,
@@ -76,7 +77,7 @@ from .requests import (
 __all__ = [
     "AUTH_TEXTS",
     "AUTO_THREADS",
-    "BATCH_CHUNK",
+    "BATCH_MAX_ENTRIES",
     "ANALYTICS_SERVICE_PATH",
     "DEFAULT_PAGESIZE",
     "Envelope",
@@ -88,6 +89,7 @@ __all__ = [
     "ResponseState",
     "SCHEMA_SERVICE_PATH",
     "WEB_SERVICE_PATH",
+    "batch_chunks",
     "batch_context",
     "batch_entry",
     "batch_request",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from .envelope import Envelope
 from .requests import oid_from_ref
-
-BATCH_CHUNK = 100  # entries per ``POST batch`` request
 
 
 def batch_entry(path: str, body: dict[str, Any], oid: Any = None) -> dict[str, Any]:
@@ -26,11 +24,28 @@ def batch_context(workspace_ref: str | None, project_ref: str | None) -> list[tu
     return params
 
 
+BATCH_MAX_ENTRIES = 1000  # per ``POST batch``; Rally documents no limit, see docs/emulator.md
+
+
+def batch_chunks(count: int, size: int = BATCH_MAX_ENTRIES) -> list[range]:
+    """Index ranges splitting ``count`` batch entries into the fewest batches of at most
+    ``size`` entries, of nearly equal length (so concurrent batches finish together)."""
+    if count <= 0:
+        return []
+    batches = -(-count // max(1, size))
+    step, extra = divmod(count, batches)
+    out, start = [], 0
+    for i in range(batches):
+        end = start + step + (1 if i < extra else 0)
+        out.append(range(start, end))
+        start = end
+    return out
+
+
 def chunks(entries: Sequence[tuple[int, dict[str, Any]]],
-           size: int = BATCH_CHUNK) -> Iterator[list[tuple[int, dict[str, Any]]]]:
-    """``(index, entry)`` pairs in request-sized chunks, in order."""
-    for offset in range(0, len(entries), size):
-        yield list(entries[offset:offset + size])
+           size: int = BATCH_MAX_ENTRIES) -> list[list[tuple[int, dict[str, Any]]]]:
+    """``(index, entry)`` pairs split as :func:`batch_chunks` says, in order."""
+    return [list(entries[r.start:r.stop]) for r in batch_chunks(len(entries), size)]
 
 
 def chunk_outcome(chunk: Sequence[tuple[int, Any]], env: Envelope

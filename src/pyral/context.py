@@ -1,16 +1,7 @@
-"""Upstream import path ``pyral.context``: re-exports of :mod:`pyral.workspace_context` (names only; the logic lives there)."""
+"""Upstream import path ``pyral.context``: re-exports of :mod:`pyral.client.workspaces` (names only; the logic lives there)."""
 
-from .entities import InvalidRallyTypeNameError, UnrecognizedAllowedValuesReference
-from .response import RallyRESTResponse
-from .settings import (
-    FORMATTED_ID_PATT,
-    INITIAL_REQUEST_TIME_LIMIT,
-    IPV4_ADDRESS_PATT,
-    PROJECT_PATH_ELEMENT_SEPARATOR,
-    SCHEME_PREFIX_PATT,
-    SERVICE_REQUEST_TIME_LIMIT,
-)
-from .workspace_context import (  # noqa: F401
+from .client.response import RallyRESTResponse
+from .client.workspaces import (  # noqa: F401
     PATH_SEP,
     UNSET,
     ProjectInfo,
@@ -20,6 +11,15 @@ from .workspace_context import (  # noqa: F401
     RallyRESTAPIError,
     RawLoader,
     WorkspaceInfo,
+)
+from .model.entities import InvalidRallyTypeNameError, UnrecognizedAllowedValuesReference
+from .support.settings import (
+    FORMATTED_ID_PATT,
+    INITIAL_REQUEST_TIME_LIMIT,
+    IPV4_ADDRESS_PATT,
+    PROJECT_PATH_ELEMENT_SEPARATOR,
+    SCHEME_PREFIX_PATT,
+    SERVICE_REQUEST_TIME_LIMIT,
 )
 
 __all__ = [

@@ -1,7 +1,7 @@
-"""Upstream import path ``pyral.entity``: re-exports of :mod:`pyral.entities` (names only; the logic lives there)."""
+"""Upstream import path ``pyral.entity``: re-exports of :mod:`pyral.model.entities` (names only; the logic lives there)."""
 
 from .client import getCollection, getResourceByOID, hydrateAnInstance
-from .entities import (  # noqa: F401
+from .model.entities import (  # noqa: F401
     PORTFOLIO_ITEM_SUB_TYPES,
     AllowedAttributeValue,
     AllowedQueryOperator,
@@ -123,9 +123,9 @@ from .entities import (  # noqa: F401
     getEntityName,
     validRallyType,
 )
-from .hydration import MINIMAL_ATTRIBUTES, VERSION_ATTRIBUTES
-from .schema import SchemaItem, SchemaItemAttribute
-from .settings import SLM_WS_VER, WEB_SERVICE, WS_API_VERSION
+from .model.hydration import MINIMAL_ATTRIBUTES, VERSION_ATTRIBUTES
+from .model.schema import SchemaItem, SchemaItemAttribute
+from .support.settings import SLM_WS_VER, WEB_SERVICE, WS_API_VERSION
 
 __all__ = [
     "MINIMAL_ATTRIBUTES",

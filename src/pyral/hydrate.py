@@ -1,7 +1,7 @@
-"""Upstream import path ``pyral.hydrate``: re-exports of :mod:`pyral.hydration` (names only; the logic lives there)."""
+"""Upstream import path ``pyral.hydrate``: re-exports of :mod:`pyral.model.hydration` (names only; the logic lives there)."""
 
-from .entities import PORTFOLIO_ITEM_SUB_TYPES, PortfolioItem, classFor
-from .hydration import (
+from .model.entities import PORTFOLIO_ITEM_SUB_TYPES, PortfolioItem, classFor
+from .model.hydration import (
     MINIMAL_ATTRIBUTES,
     VERSION_ATTRIBUTES,
     EntityHydrator,

@@ -1,7 +1,7 @@
-"""Upstream import path ``pyral.rallyresp`` (compatibility shim; see ``pyral.response``)."""
+"""Upstream import path ``pyral.rallyresp`` (compatibility shim; see ``pyral.client.response``)."""
 
+from .client.response import CargoTruck, ErrorResponse, RallyRESTResponse
 from .errors import RallyResponseError
-from .hydration import EntityHydrator
-from .response import CargoTruck, ErrorResponse, RallyRESTResponse
+from .model.hydration import EntityHydrator
 
 __all__ = ["CargoTruck", "EntityHydrator", "ErrorResponse", "RallyRESTResponse", "RallyResponseError"]

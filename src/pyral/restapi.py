@@ -1,16 +1,17 @@
 """Upstream import path ``pyral.restapi`` (compatibility shim; the code lives in ``pyral.client``)."""
 
-from .batch_ops import createMultiple as multiop_createMultiple
-from .batch_ops import updateMultiple as multiop_updateMultiple
 from .client import Rally, getCollection, getResourceByOID, hydrateAnInstance
-from .entities import DomainObject, validRallyType
+from .client.batch import createMultiple as multiop_createMultiple
+from .client.batch import updateMultiple as multiop_updateMultiple
+from .client.response import ErrorResponse, RallyRESTResponse
+from .client.workspaces import RallyContext, RallyContextHelper
 from .errors import RallyAttributeNameError, RallyResponseError, RallyRESTAPIError
-from .hydration import EntityHydrator
-from .log import warning
-from .project_tree import flatten, projectAncestors, projectDescendants, projeny
+from .model.entities import DomainObject, validRallyType
+from .model.hydration import EntityHydrator
+from .model.project_tree import flatten, projectAncestors, projectDescendants, projeny
 from .query import RallyUrlBuilder
-from .response import ErrorResponse, RallyRESTResponse
-from .settings import (
+from .support.log import warning
+from .support.settings import (
     AUTH_ENDPOINT,
     DEFAULT_SESSION_TIMEOUT,
     HTTP_REQUEST_SUCCESS_CODE,
@@ -32,7 +33,6 @@ from .settings import (
     WS_API_VERSION,
     timestamp,
 )
-from .workspace_context import RallyContext, RallyContextHelper
 
 __all__ = [
     "AUTH_ENDPOINT", "DEFAULT_SESSION_TIMEOUT", "HTTP_REQUEST_SUCCESS_CODE", "INTEGRATION_HEADER_PREFIX",

@@ -79,7 +79,7 @@ def test_every_upstream_name_exists_or_is_documented(listings: tuple[dict[str, A
 def test_the_names_the_issue_named_mean_what_upstream_meant() -> None:
     import pyral
     from pyral import entity, hydrate, multiop, restapi, search_utils
-    from pyral.entities import HierarchicalRequirement
+    from pyral.model.entities import HierarchicalRequirement
 
     assert entity.Story is entity.UserStory is HierarchicalRequirement
     assert hydrate.classFor["Defect"].__name__ == "Defect" and restapi.MAX_PAGESIZE == 2000

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from .. import protocol as proto
@@ -99,9 +100,11 @@ class Batch(Attachments):
             return self._write(lambda key: proto.batch_request(
                 [entry for _, entry in chunk], key=key, context=params))[1]
 
-        if len(chunks) > 1:  # several batches go out together (at most 12 requests in flight)
+        if len(chunks) > 1:  # several batches go out together, at most BATCH_CONCURRENCY at once
             self.obtainSecurityToken()
-            envelopes = list(self._page_executor().map(send, chunks))
+            with ThreadPoolExecutor(min(len(chunks), proto.BATCH_CONCURRENCY),
+                                    thread_name_prefix="pyral-batch") as pool:
+                envelopes = list(pool.map(send, chunks))
         else:
             envelopes = [send(chunk) for chunk in chunks]
         for chunk, env in zip(chunks, envelopes, strict=True):

@@ -25,6 +25,7 @@ def batch_context(workspace_ref: str | None, project_ref: str | None) -> list[tu
 
 
 BATCH_MAX_ENTRIES = 1000  # per ``POST batch``; Rally documents no limit, see docs/emulator.md
+BATCH_CONCURRENCY = 4  # batches of one call in flight at once: a queue of writes must not outwait the timeout
 
 
 def batch_chunks(count: int, size: int = BATCH_MAX_ENTRIES) -> list[range]:

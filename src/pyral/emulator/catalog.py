@@ -461,7 +461,7 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
             name_required=False),
     }
     return {
-        **catalog_today.new_type_attributes(_a, base_meta),
+        **catalog_today.new_type_attributes(_a, base_meta, {"ScheduleState": by["ScheduleState"].allowed or ()}),
         "Connection": connection,
         "PullRequest": connection,
         **vsm,

@@ -106,9 +106,12 @@ def parents() -> dict[str, str]:
     return {name: parent for name, (parent, _p, _d) in NEW_TYPES.items() if parent != "WorkspaceDomainObject"}
 
 
-def _attr(owner: str, raw: dict[str, Any], oid: int, make: Callable[..., AttrDef]) -> AttrDef:
+def _attr(owner: str, raw: dict[str, Any], oid: int, make: Callable[..., AttrDef],
+          own_values: dict[str, tuple[str, ...]] | None = None) -> AttrDef:
     name, atype = raw["ElementName"], raw["AttributeType"]
     allowed = tuple(raw["AllowedValues"]) if raw["AllowedValues"] else None
+    if own_values and name in own_values:  # the description's list is its customer's workflow
+        allowed = own_values[name]
     target = raw["Target"]
     if atype == "COLLECTION":
         spec = COLLECTIONS.get((owner, name))
@@ -124,13 +127,18 @@ def _attr(owner: str, raw: dict[str, Any], oid: int, make: Callable[..., AttrDef
                 allowed=allowed, display=raw["Name"], max_length=raw["MaxLength"])
 
 
-def new_type_attributes(make: Callable[..., AttrDef], base_meta: list[AttrDef]) -> dict[str, list[AttrDef]]:
-    """Attribute lists of the new types (the shared object attributes first, as Rally orders them)."""
+def new_type_attributes(make: Callable[..., AttrDef], base_meta: list[AttrDef],
+                        own_values: dict[str, tuple[str, ...]]) -> dict[str, list[AttrDef]]:
+    """Attribute lists of the new types (the shared object attributes first, as Rally orders them).
+
+    ``own_values``: Rally's own value lists for attributes the new types share with known ones
+    (ScheduleState), used instead of the description's customer-specific lists.
+    """
     oid = iter(range(-80000, -89999, -1))
     meta_names = {a.name for a in base_meta}
     out: dict[str, list[AttrDef]] = {}
     for name in NEW_TYPES:
-        rest = [_attr(name, a, next(oid), make) for a in _facts()[name]["Attributes"]
+        rest = [_attr(name, a, next(oid), make, own_values) for a in _facts()[name]["Attributes"]
                 if a["ElementName"] not in meta_names and a["ElementName"] not in SKIP_ATTRS]
         out[name] = [*base_meta, *rest]
     return out

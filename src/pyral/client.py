@@ -46,7 +46,8 @@ from .errors import (
     RallyValidationError,
     UnreferenceableOIDError,
 )
-from .hydration import Hydrator
+from .hydration import Hydrator, fetch_names
+from .lookback import LookbackMixin
 from .protocol import Envelope, Request
 from .query import format_fetch, format_order, format_query
 from .response import MAX_THREADS, RallyRESTResponse, error_texts
@@ -65,7 +66,6 @@ _ALL_USERS_FETCH = ("UserName,DisplayName,FirstName,LastName,MiddleName,ShortDis
                     "TimeZone,DefaultWorkspace,DefaultProject,DateFormat,DateTimeFormat,"
                     "EmailNotificationEnabled,SessionTimeoutSeconds,SessionTimeoutWarning,ObjectID")
 _READ_ONLY_KEYS = ("objectid", "formattedid")
-_BATCH_CHUNK = 100
 _LOCK_STRIPES = 64
 
 
@@ -123,7 +123,7 @@ class BatchResults(list):  # type: ignore[type-arg]
         self.warnings: list[str] = []
 
 
-class Rally:
+class Rally(LookbackMixin):
     """A connection to Rally WSAPI v2.0 (upstream ``pyral.Rally`` API)."""
 
     ARTIFACT_TYPE = {"S": "Story", "US": "Story", "DE": "Defect", "DS": "DefectSuite", "TA": "Task",
@@ -482,7 +482,8 @@ class Rally:
                                   order=order_text or None, context=params, pagesize=pagesize,
                                   start=start)
         self.hydration = "full" if hydrated else "shell"
-        hydrator = Hydrator(self, complete=complete, hydrated=hydrated, context=ctx)
+        hydrator = Hydrator(self, complete=complete, hydrated=hydrated, context=ctx,
+                            fetched=fetch_names(fetch_text))
         resp = self._response(req, hydrator, limit=limit,
                               threads=int(threads) if threads is not None else None)
         if kwargs.get("instance"):
@@ -512,6 +513,18 @@ class Rally:
         inst = Hydrator(self, complete=True, hydrated=True, context=ctx).make(env.obj)
         assert isinstance(inst, Persistable)
         return inst
+
+    def _schema_lacks(self, inst: Persistable, name: str) -> bool:
+        """True when the schema of ``inst``'s type (loaded once per workspace) has no ``name``."""
+        d = inst.__dict__
+        typ = d.get("typePath") or d.get("_type") or inst._type
+        ctx = d.get("_context")
+        try:
+            schema = self._schema(getattr(ctx, "workspace_ref", None))
+        except RallyError:
+            return False  # unknown: let the read decide
+        item = schema.find(str(typ))
+        return item is not None and item.attribute(name) is None
 
     def _hydrate_in_place(self, inst: Persistable) -> None:
         """Load every attribute of ``inst`` (one GET), in place; called by lazy attribute access."""
@@ -611,7 +624,8 @@ class Rally:
                                        start=proto.checked_start(given.get("start", 1)))
         complete = fetch_text == "true"
         return self._response(req, Hydrator(self, complete=complete, hydrated=fetch_text != "false",
-                                            context=self.contextHelper.currentContext()))
+                                            context=self.contextHelper.currentContext(),
+                                            fetched=fetch_names(fetch_text)))
 
     # ==================================================================================
     # create / update / delete
@@ -1181,10 +1195,18 @@ class Rally:
         params = [("workspace", f"/{ws}")] if ws else []
         if proj:
             params.append(("project", f"/{proj}"))
-        for offset in range(0, len(entries), _BATCH_CHUNK):
-            chunk = entries[offset:offset + _BATCH_CHUNK]
-            _http, env = self._write(lambda key, chunk=chunk: proto.batch_request(  # type: ignore[misc]
-                [entry for _, entry in chunk], key=key, context=params))
+        chunks = [entries[r.start:r.stop] for r in proto.batch_chunks(len(entries))]
+
+        def send(chunk: list[tuple[int, dict[str, Any]]]) -> Envelope:
+            return self._write(lambda key: proto.batch_request(
+                [entry for _, entry in chunk], key=key, context=params))[1]
+
+        if len(chunks) > 1:  # several batches go out together (at most 12 requests in flight)
+            self.obtainSecurityToken()
+            envelopes = list(self._page_executor().map(send, chunks))
+        else:
+            envelopes = [send(chunk) for chunk in chunks]
+        for chunk, env in zip(chunks, envelopes, strict=True):
             results.warnings.extend(env.warnings)
             if env.errors:
                 for idx, _ in chunk:

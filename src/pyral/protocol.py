@@ -23,6 +23,7 @@ from .settings import MAX_PAGESIZE as _MAX_PAGESIZE
 
 WEB_SERVICE_PATH = f"{WEB_SERVICE}/{WS_API_VERSION}"
 SCHEMA_SERVICE_PATH = f"{SCHEMA_SERVICE}/{WS_API_VERSION}"
+ANALYTICS_SERVICE_PATH = "analytics/v2.0/service/rally"
 MAX_PAGESIZE = _MAX_PAGESIZE
 DEFAULT_PAGESIZE = KILO_PAGESIZE
 MAX_ITEMS = _MAX_ITEMS
@@ -39,7 +40,7 @@ class Request:
     """One WSAPI request, independent of any HTTP library.
 
     ``path`` is relative to the service root (``HierarchicalRequirement``, ``defect/12``,
-    ``security/authorize``); ``service`` selects the web service or the schema service.
+    ``security/authorize``); ``service`` selects the web service, the schema service or the analytics (Lookback) service.
     """
 
     method: str
@@ -50,8 +51,8 @@ class Request:
 
     @property
     def idempotent(self) -> bool:
-        """True for requests that may be retried safely (GET only; writes never are)."""
-        return self.method == "GET"
+        """True for requests that may be retried safely (GETs and Lookback queries; writes never are)."""
+        return self.method == "GET" or self.service == "analytics"
 
     def query_string(self) -> str:
         """The encoded query string (``/`` and ``,`` are kept readable, as upstream sends them)."""
@@ -331,6 +332,24 @@ def batch_request(entries: Sequence[Mapping[str, Any]], *, key: str | None = Non
     params.extend(context)
     params.append(("fetch", fetch))
     return Request("POST", "batch", tuple(params), {"Batch": [{"Entry": dict(e)} for e in entries]})
+
+
+BATCH_MAX_ENTRIES = 1000  # per ``POST batch``; Rally documents no limit, see docs/emulator.md
+
+
+def batch_chunks(count: int, size: int = BATCH_MAX_ENTRIES) -> list[range]:
+    """Index ranges splitting ``count`` batch entries into the fewest batches of at most
+    ``size`` entries, of nearly equal length (so concurrent batches finish together)."""
+    if count <= 0:
+        return []
+    batches = -(-count // max(1, size))
+    step, extra = divmod(count, batches)
+    out, start = [], 0
+    for i in range(batches):
+        end = start + step + (1 if i < extra else 0)
+        out.append(range(start, end))
+        start = end
+    return out
 
 
 def schema_request(workspace_oid: int | str) -> Request:

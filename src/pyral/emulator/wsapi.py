@@ -362,7 +362,7 @@ class Handlers:
         with self.store.transaction(savepoint=True):
             new = copying.copy(ctx, row_t, row)
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        obj = self.renderer(req, new.workspace).objects([new], fetch, top=True)[0]
+        obj = self.renderer(req, new.workspace, principal).objects([new], fetch, top=True)[0]
         return 200, envelopes.single(row_t.name, obj, ctx.warnings)
 
     def delete(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:

@@ -16,18 +16,18 @@ import asyncio
 import email.utils
 import json
 import random
-import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
 
+from .certificates import ssl_context
 from .errors import RallyConnectionError, RallyResponseError
 from .log import redact
-from .protocol import SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
+from .protocol import ANALYTICS_SERVICE_PATH, SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
 from .settings import DEFAULT_TIMEOUT
 
 DEFAULT_MAX_RETRIES = 3
@@ -117,10 +117,7 @@ class _TransportBase:
     def _client_options(self, auth: tuple[str, str] | None, headers: Mapping[str, str] | None,
                         verify: bool | str) -> dict[str, Any]:
         """Keyword arguments shared by ``httpx.Client`` and ``httpx.AsyncClient``."""
-        if isinstance(verify, str):  # a CA bundle path
-            verify_arg: bool | ssl.SSLContext = ssl.create_default_context(cafile=verify)
-        else:
-            verify_arg = bool(verify)
+        verify_arg = ssl_context(verify)  # see pyral.certificates for the order
         return {"auth": httpx.BasicAuth(*auth) if auth else None, "headers": dict(headers or {}),
                 "verify": verify_arg, "timeout": httpx.Timeout(self.timeout), "http1": True, "http2": False,
                 "follow_redirects": True,
@@ -129,7 +126,8 @@ class _TransportBase:
 
     def url_for(self, request: Request) -> str:
         """Absolute URL of ``request`` (query string included)."""
-        root = SCHEMA_SERVICE_PATH if request.service == "schema" else WEB_SERVICE_PATH
+        root = {"schema": SCHEMA_SERVICE_PATH, "analytics": ANALYTICS_SERVICE_PATH}.get(
+            request.service, WEB_SERVICE_PATH)
         qs = request.query_string()
         url = f"{self.base_url}/{root}/{request.path.lstrip('/')}"
         return f"{url}?{qs}" if qs else url
@@ -179,9 +177,10 @@ class SyncTransport(_TransportBase):
                  timeout: float = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
                  backoff: float = 0.25, max_in_flight: int = MAX_IN_FLIGHT,
                  http_transport: httpx.BaseTransport | None = None,
-                 server_label: str | None = None) -> None:
+                 server_label: str | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(base_url, timeout=timeout, max_retries=max_retries, backoff=backoff,
                          max_in_flight=max_in_flight, server_label=server_label)
+        self.sleep = sleep  # waits between retries go through here (a test may record them)
         self._slots = threading.BoundedSemaphore(self.max_in_flight)
         self._client = httpx.Client(transport=http_transport, **self._client_options(auth, headers, verify))
 
@@ -199,13 +198,13 @@ class SyncTransport(_TransportBase):
                 delay = self._retry_delay(attempt, attempts, None)
                 if delay is None:
                     raise self._connection_error(exc, time.monotonic() - started) from exc
-                time.sleep(delay)
+                self.sleep(delay)
                 continue
             delay = self._retry_delay(attempt, attempts, resp)
             if delay is None:
                 return HTTPResponse(resp.status_code, resp.headers, resp.content, request,
                                     time.monotonic() - started)
-            time.sleep(delay)
+            self.sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
     def close(self) -> None:
@@ -225,9 +224,11 @@ class AsyncHTTPTransport(_TransportBase):
                  timeout: float = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
                  backoff: float = 0.25, max_in_flight: int = MAX_IN_FLIGHT,
                  http_transport: httpx.AsyncBaseTransport | None = None,
-                 server_label: str | None = None) -> None:
+                 server_label: str | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         super().__init__(base_url, timeout=timeout, max_retries=max_retries, backoff=backoff,
                          max_in_flight=max_in_flight, server_label=server_label)
+        self.sleep = sleep
         self._slots: asyncio.Semaphore | None = None  # made in the running loop
         self._client = httpx.AsyncClient(transport=http_transport, **self._client_options(auth, headers, verify))
 
@@ -247,13 +248,13 @@ class AsyncHTTPTransport(_TransportBase):
                 delay = self._retry_delay(attempt, attempts, None)
                 if delay is None:
                     raise self._connection_error(exc, time.monotonic() - started) from exc
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
                 continue
             delay = self._retry_delay(attempt, attempts, resp)
             if delay is None:
                 return HTTPResponse(resp.status_code, resp.headers, resp.content, request,
                                     time.monotonic() - started)
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
     async def aclose(self) -> None:

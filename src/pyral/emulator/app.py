@@ -121,8 +121,10 @@ class Emulator:
         self.stop()
 
     def reset(self) -> None:
-        """Back to the state at start (the demo data, if any, included)."""
+        """Back to the state at start (the demo data, if any, included); injected faults are cleared."""
         assert self.backend is not None and self._snapshot is not None
+        if self.front is not None:
+            self.front.faults.clear()
         with self._reset_lock:
             self.backend.store.load(self._snapshot)
             self.backend.reload()

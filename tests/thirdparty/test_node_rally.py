@@ -108,8 +108,6 @@ def test_node_toolkit_with_api_key(demo: Emulator) -> None:
     assert_whole_api(demo, steps, "keyed")
 
 
-@pytest.mark.xfail(strict=True, reason="the toolkit sends Basic only after a 401 carrying "
-                   "WWW-Authenticate: Basic realm=\"Rally ALM\" (the HTTP front's challenge, not landed yet)")
 def test_node_toolkit_with_user_and_password(demo: Emulator) -> None:
     steps = run_driver(demo, RALLY_USERNAME=demo.admin_user, RALLY_PASSWORD=demo.admin_password,
                        DRIVER_TAG="basic")

@@ -118,7 +118,8 @@ class operation(Generic[P, T]):  # noqa: N801 - used as a decorator
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+        if not hasattr(self, "name"):  # an alias (``find = get``) keeps the first name
+            self.name = name
 
     @overload
     def __get__(self, obj: None, owner: type) -> operation[P, T]: ...
@@ -129,6 +130,9 @@ class operation(Generic[P, T]):  # noqa: N801 - used as a decorator
     @overload
     def __get__(self, obj: Driver, owner: type) -> Callable[P, T]: ...
 
+    @overload
+    def __get__(self, obj: Any, owner: type) -> Callable[P, Any]: ...
+
     def __get__(self, obj: Any, owner: type) -> Any:
         if obj is None:
             return self
@@ -136,12 +140,27 @@ class operation(Generic[P, T]):  # noqa: N801 - used as a decorator
         if isinstance(obj, AsyncDriver):
             async def call_async(*args: Any, **kwargs: Any) -> Any:
                 return await obj.run(fn(obj, *args, **kwargs))
-            return functools.update_wrapper(call_async, fn)
+            return self._named(functools.update_wrapper(call_async, fn))
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return obj.run(fn(obj, *args, **kwargs))
-        return functools.update_wrapper(call, fn)
+        return self._named(functools.update_wrapper(call, fn))
+
+    def _named(self, call: Any) -> Any:
+        call.__name__ = getattr(self, "name", call.__name__)
+        call.__qualname__ = call.__name__
+        return call
 
     def op(self, obj: Any, *args: P.args, **kwargs: P.kwargs) -> Op[T]:
         """The generator itself, for ``yield from`` inside another operation."""
         return self.fn(obj, *args, **kwargs)
+
+
+def computed(fn: Callable[Concatenate[Any, P], T]) -> operation[P, T]:
+    """An operation whose work is a computation over cached state that may first need loads
+    (workspaces, projects, the schema): see ``Core._with_loads``."""
+    def op(self: Any, *args: P.args, **kwargs: P.kwargs) -> Op[T]:
+        result: T = yield from self._with_loads(lambda: fn(self, *args, **kwargs))
+        return result
+    functools.update_wrapper(op, fn)
+    return operation(op)

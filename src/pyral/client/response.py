@@ -328,6 +328,8 @@ class AsyncRallyRESTResponse(ResultPages):
         finally:
             for task in window:
                 task.cancel()
+            if window:  # wait for the cancelled fetches: nothing of this response outlives it
+                await asyncio.wait(window)
 
     async def _aload_page(self, start: int) -> list[Any]:
         assert self._fetch_page is not None

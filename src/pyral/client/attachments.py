@@ -65,7 +65,8 @@ class Attachments(Collections):
         name = os.path.basename(filename)
         for existing in (yield from self._attachments_of(art)):
             if existing.Name == name:
-                return existing
+                found: Persistable = existing
+                return found
         ctx, params = yield from self._with_loads(lambda: self.contextHelper.resolve({"project": None},
                                                                                      scoping=False))
         blob = yield from self._create("AttachmentContent",
@@ -110,7 +111,8 @@ class Attachments(Collections):
         for att in (yield from self._attachments_of(art)):
             if att.Name == filename:
                 att.__dict__["Content"] = yield from self._attachment_content(att)
-                return att
+                wanted: Persistable = att
+                return wanted
         return None
 
     getAttachment = operation(_get_attachment)

@@ -26,8 +26,8 @@ from ..errors import (
 )
 from ..model.schema import SchemaCache
 from ..protocol import Envelope, Reply, Request
-from ..support.settings import SERVER
-from ..transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT
+from ..support.settings import DEFAULT_TIMEOUT, SERVER
+from ..transport import DEFAULT_MAX_RETRIES
 from .operation import Op, operation, send
 from .workspaces import UNSET, RallyContextHelper
 

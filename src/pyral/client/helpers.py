@@ -32,7 +32,8 @@ def getResourceByOID(context: Any, entity: str, oid: Any, **kwargs: Any) -> Pers
 
 def getCollection(context: Any, collection_url: str, **kwargs: Any) -> RallyRESTResponse:
     """Query a collection URL through the ``Rally`` instance ``context``."""
-    return _rally_of(context).getCollection(collection_url, **kwargs)
+    response: RallyRESTResponse = _rally_of(context).getCollection(collection_url, **kwargs)
+    return response
 
 
 def hydrateAnInstance(context: Any, item: dict[str, Any], existingInstance: Persistable | None = None

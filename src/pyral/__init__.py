@@ -17,13 +17,11 @@ from . import (  # noqa: F401 - upstream exposed its modules as package attribut
     search_utils,
 )
 from ._version import VERSION_STRING, __version__
-from .client import BatchResults, Rally
-from .client.response import RallyRESTResponse
+from .client import AsyncRally, BatchResults, Rally
+from .client.response import AsyncRallyRESTResponse, RallyRESTResponse
 from .client.workspaces import RallyContext, RallyContextHelper
 from .errors import (
-    InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
-)
-from .errors import (
+    AttributeNotLoadedError,
     MultipleOperationError,
     RallyAttributeNameError,
     RallyAuthError,
@@ -37,6 +35,9 @@ from .errors import (
     RallyValidationError,
     UnreferenceableOIDError,
 )
+from .errors import (
+    InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
+)
 from .model.entities import CustomField, InvalidRallyTypeNameError, Persistable, classFor
 from .model.schema import SchemaItem, SchemaItemAttribute
 from .query import RallyUrlBuilder, where
@@ -46,6 +47,9 @@ assert InvalidRallyTypeNameError is _InvalidRallyTypeNameError
 
 __all__ = [
     "VERSION_STRING",
+    "AsyncRally",
+    "AsyncRallyRESTResponse",
+    "AttributeNotLoadedError",
     "BatchResults",
     "CustomField",
     "InvalidRallyTypeNameError",

@@ -17,7 +17,8 @@ def projectAncestors(target_project: Any, project_pool: Iterable[Any], ancestors
     while parent:
         ancestors.append(parent)
         parent = getattr(parent, "Parent", None)
-    return reversed(ancestors)
+    chain: Iterator[Any] = reversed(ancestors)
+    return chain
 
 
 def projeny(target_project: Any, project_pool: Iterable[Any], lineage: dict[Any, Any], level: int) -> None:

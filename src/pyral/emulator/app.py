@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import datetime
 from typing import Any
 
 from .backend import DEFAULT_ADMIN_API_KEY, DEFAULT_ADMIN_PASSWORD, DEFAULT_ADMIN_USER, Backend
@@ -80,11 +81,26 @@ class Emulator:
         self.stop()
 
     def reset(self) -> None:
-        """Back to the state at start (the demo data, if any, included)."""
+        """Back to the state at start (the demo data, if any, included), on the real clock."""
         assert self.backend is not None and self._snapshot is not None
         with self._reset_lock:
             self.backend.store.load(self._snapshot)
             self.backend.reload()
+            self.backend.clock.set(None)
+
+    # -- time ------------------------------------------------------------------------------
+    def set_clock(self, when: datetime | None) -> datetime:
+        """Emulate ``when`` (aware) as now for every write; None returns to the real clock.
+
+        Refused (``ClockError``) when it would move back before the latest artifact write.
+        """
+        assert self.backend is not None, "start the emulator first"
+        return self.backend.set_clock(when)
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Move the (emulated) clock forward by ``seconds``; returns the new now."""
+        assert self.backend is not None, "start the emulator first"
+        return self.backend.advance_clock(seconds)
 
     # -- addresses -------------------------------------------------------------------------
     @property

@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from . import control, envelopes, errors
 from .backend import Backend
+from .lookback import Lookback
 from .routing import Request, route
 from .wsapi import Handlers
 
@@ -53,6 +54,7 @@ class App:
     def __init__(self, backend: Backend, on_reset: Any = None) -> None:
         self.backend = backend
         self.handlers = Handlers(backend)
+        self.lookback = Lookback(backend)
         self.on_reset = on_reset
 
     def __call__(self, req: Request) -> Answer:
@@ -66,6 +68,10 @@ class App:
             return text_answer(401, errors.UNAUTHORIZED_BODY, "text/html; charset=utf-8")
         if rt.kind == "control":
             return control.handle(self, req, rt.rest, principal)
+        if rt.kind == "lookback":
+            if req.method not in ("GET", "POST"):
+                return text_answer(405, f"405 Method Not Allowed: {req.method} {req.path}")
+            return json_answer(*self.lookback.handle(req, rt.rest, principal))
         if req.method == "DELETE" and rt.kind not in ("delete",):
             return text_answer(405, f"405 Method Not Allowed: {req.method} {req.path}")
         if req.method in ("POST", "PUT") and rt.kind in ("query", "read", "collection") and (

@@ -19,8 +19,9 @@ import uuid as uuidlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from .clock import Clock
 
 try:  # a current SQLite (3.45+) stores documents as JSONB: attribute reads are ~3x faster
     import sqlean as sqlite3  # type: ignore[import-not-found,unused-ignore]
@@ -71,6 +72,39 @@ CREATE TABLE IF NOT EXISTS credentials (
     api_key TEXT UNIQUE
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Lookback API history: one row per artifact snapshot (see history.py), valid in the half-open
+-- window [valid_from, valid_to); the current one has valid_to 9999-01-01T00:00:00.000Z.
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY,
+    oid INTEGER NOT NULL,
+    workspace INTEGER,
+    project INTEGER,
+    type TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT NOT NULL,
+    kind TEXT,
+    user INTEGER,
+    revision INTEGER,
+    revnum INTEGER,
+    data TEXT NOT NULL,
+    prev TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_oid ON snapshots(oid, number);
+CREATE INDEX IF NOT EXISTS snapshots_type_to ON snapshots(workspace, type, valid_to, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_type_from ON snapshots(workspace, type, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_project ON snapshots(project, type, valid_to, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_from ON snapshots(workspace, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_iteration ON snapshots(json_extract(data, '$."Iteration"'))
+    WHERE json_extract(data, '$."Iteration"') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS snapshots_release ON snapshots(json_extract(data, '$."Release"'))
+    WHERE json_extract(data, '$."Release"') IS NOT NULL;
+-- _ItemHierarchy: the snapshot's item and all its ancestors, one row each.
+CREATE TABLE IF NOT EXISTS snapshot_items (
+    item INTEGER NOT NULL,
+    snap INTEGER NOT NULL,
+    PRIMARY KEY (item, snap)
+) WITHOUT ROWID;
 """
 
 # Attributes whose value lives in a column rather than in ``data``.
@@ -103,11 +137,6 @@ SCOPED_JSON = ("ScheduleState", "State", "Owner", "Iteration", "Release", "Paren
 LOWER_NAME = "lower(json_extract(data, '$.\"Name\"'))"
 
 FIRST_OID = 100_000_001
-
-
-def now_iso() -> str:
-    """The current time as Rally writes it: ISO 8601 UTC with milliseconds."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{datetime.now(UTC).microsecond // 1000:03d}Z"
 
 
 def json_path(attr: str) -> str:
@@ -164,8 +193,10 @@ def _row(rec: Sequence[Any]) -> Row:
 class Store:
     """Persistence for one emulator instance (``path=None`` keeps everything in memory)."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, *, clock: Clock | None = None) -> None:
         self.path = path
+        self.clock = clock or Clock()  # stamps every write; the backend owning this store shares it
+        self.touched: dict[int, str] = {}  # oid -> type of rows written since the last take_touched()
         self.lock = threading.RLock()
         self._depth = 0
         self.conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
@@ -244,7 +275,7 @@ class Store:
                project: int | None = None, fid: int | None = None, rank: str | None = None,
                oid: int | None = None, created: str | None = None) -> Row:
         oid = oid if oid is not None else self.new_oid()
-        stamp = created or now_iso()
+        stamp = created or self.clock.iso()
         row = Row(oid=oid, type=type_path, workspace=workspace, project=project,
                   uuid=str(uuidlib.uuid4()), version=1, created=stamp, updated=stamp, fid=fid,
                   rank=rank, deleted=False, data=dict(data))
@@ -254,6 +285,7 @@ class Store:
                 f" rank, deleted, data) VALUES (?,?,?,?,?,?,?,?,?,?,0,{DATA_IN})",
                 (row.oid, row.type, row.workspace, row.project, row.uuid, row.version, row.created,
                  row.updated, row.fid, row.rank, json.dumps(row.data)))
+            self.touched[row.oid] = row.type
         return row
 
     def get(self, oid: int, *, include_deleted: bool = False) -> Row | None:
@@ -283,14 +315,21 @@ class Store:
         """Write back a modified row; bumps version and LastUpdateDate unless told not to."""
         if bump:
             row.version += 1
-            row.updated = now_iso()
+            row.updated = self.clock.iso()
         with self.transaction():
             self.conn.execute(
                 "UPDATE objects SET type=?, workspace=?, project=?, version=?, updated=?, fid=?, rank=?,"
                 f" deleted=?, data={DATA_IN} WHERE oid=?",
                 (row.type, row.workspace, row.project, row.version, row.updated, row.fid, row.rank,
                  int(row.deleted), json.dumps(row.data), row.oid))
+            self.touched[row.oid] = row.type
         return row
+
+    def take_touched(self) -> dict[int, str]:
+        """The rows written since the last call (oid -> type), forgetting them."""
+        with self.lock:
+            out, self.touched = self.touched, {}
+        return out
 
     def purge(self, oid: int) -> None:
         with self.transaction():
@@ -373,7 +412,7 @@ class Store:
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # -- whole-store export / import -------------------------------------------------------
-    TABLES = ("objects", "links", "blobs", "counters", "credentials", "meta")
+    TABLES = ("objects", "links", "blobs", "counters", "credentials", "meta", "snapshots", "snapshot_items")
 
     def dump(self) -> dict[str, list[list[Any]]]:
         """Every table as lists of rows (blobs as hex), for ``GET /emulator/export``."""
@@ -387,6 +426,7 @@ class Store:
 
     def load(self, dump: dict[str, list[list[Any]]]) -> None:
         """Replace the whole store with a :meth:`dump` (atomically)."""
+        self.touched = {}
         with self.transaction():
             for table in self.TABLES:
                 self.conn.execute(f"DELETE FROM {table}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from . import access, envelopes, errors, service
@@ -188,7 +187,7 @@ class Handlers:
         return "1", []
 
     def _compile(self, req: Request, tdef: TypeDef, schema: WorkspaceSchema) -> tuple[str, list[Any], str]:
-        compiler = QueryCompiler(schema, datetime.now(UTC).date(),
+        compiler = QueryCompiler(schema, self.backend.clock.now().date(),
                                  resolve=lambda sql, params: [int(r[0]) for r in self.store.execute(sql, params)])
         try:
             node = parse_query(req.param("query") or "")

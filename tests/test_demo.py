@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from typing import Any
@@ -163,18 +162,14 @@ def test_portfolio_tags_milestones_discussion(wsapi: Any) -> None:
     assert len(wsapi("conversationpost", fetch="Text,Artifact")) >= 3
 
 
-def test_populate_is_deterministic_and_fast() -> None:
-    def snapshot() -> tuple[float, list[tuple[Any, ...]]]:
+def test_populate_is_deterministic() -> None:
+    def snapshot() -> list[tuple[Any, ...]]:
         backend = Backend(Store(None))
-        started = time.perf_counter()
         populate(backend)
-        took = time.perf_counter() - started
         rows = backend.store.select("o.type IN ('HierarchicalRequirement', 'Defect', 'Task', 'TestCase')", [])
         out = [(r.type, r.fid, r.data.get("Name"), r.data.get("ScheduleState"), r.data.get("State")) for r in rows]
         backend.store.close()
-        return took, out
+        return out
 
-    took, first = snapshot()
-    _, second = snapshot()
-    assert first == second
-    assert took < 4.0
+    first = snapshot()
+    assert first and first == snapshot()

@@ -19,7 +19,7 @@ import random
 import ssl
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -179,9 +179,10 @@ class SyncTransport(_TransportBase):
                  timeout: float = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
                  backoff: float = 0.25, max_in_flight: int = MAX_IN_FLIGHT,
                  http_transport: httpx.BaseTransport | None = None,
-                 server_label: str | None = None) -> None:
+                 server_label: str | None = None, sleep: Callable[[float], None] = time.sleep) -> None:
         super().__init__(base_url, timeout=timeout, max_retries=max_retries, backoff=backoff,
                          max_in_flight=max_in_flight, server_label=server_label)
+        self.sleep = sleep  # waits between retries go through here (a test may record them)
         self._slots = threading.BoundedSemaphore(self.max_in_flight)
         self._client = httpx.Client(transport=http_transport, **self._client_options(auth, headers, verify))
 
@@ -199,13 +200,13 @@ class SyncTransport(_TransportBase):
                 delay = self._retry_delay(attempt, attempts, None)
                 if delay is None:
                     raise self._connection_error(exc, time.monotonic() - started) from exc
-                time.sleep(delay)
+                self.sleep(delay)
                 continue
             delay = self._retry_delay(attempt, attempts, resp)
             if delay is None:
                 return HTTPResponse(resp.status_code, resp.headers, resp.content, request,
                                     time.monotonic() - started)
-            time.sleep(delay)
+            self.sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
     def close(self) -> None:
@@ -225,9 +226,11 @@ class AsyncHTTPTransport(_TransportBase):
                  timeout: float = DEFAULT_TIMEOUT, max_retries: int = DEFAULT_MAX_RETRIES,
                  backoff: float = 0.25, max_in_flight: int = MAX_IN_FLIGHT,
                  http_transport: httpx.AsyncBaseTransport | None = None,
-                 server_label: str | None = None) -> None:
+                 server_label: str | None = None,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         super().__init__(base_url, timeout=timeout, max_retries=max_retries, backoff=backoff,
                          max_in_flight=max_in_flight, server_label=server_label)
+        self.sleep = sleep
         self._slots: asyncio.Semaphore | None = None  # made in the running loop
         self._client = httpx.AsyncClient(transport=http_transport, **self._client_options(auth, headers, verify))
 
@@ -247,13 +250,13 @@ class AsyncHTTPTransport(_TransportBase):
                 delay = self._retry_delay(attempt, attempts, None)
                 if delay is None:
                     raise self._connection_error(exc, time.monotonic() - started) from exc
-                await asyncio.sleep(delay)
+                await self.sleep(delay)
                 continue
             delay = self._retry_delay(attempt, attempts, resp)
             if delay is None:
                 return HTTPResponse(resp.status_code, resp.headers, resp.content, request,
                                     time.monotonic() - started)
-            await asyncio.sleep(delay)
+            await self.sleep(delay)
         raise AssertionError("unreachable: the last attempt always returns or raises")
 
     async def aclose(self) -> None:

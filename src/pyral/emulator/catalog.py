@@ -608,6 +608,19 @@ class Catalog:
         """The non-abstract types a query on ``tdef`` covers (itself, or its descendants)."""
         return [t for t in self._types.values() if not t.abstract and self.is_a(t, tdef.type_path)]
 
+    @staticmethod
+    def union(base: TypeDef, members: list[TypeDef]) -> TypeDef:
+        """``base`` widened by the attributes every member has (``/artifact?types=a,b``).
+
+        Sorting and filtering a multi-type query work on attributes common to the listed types
+        (``DragAndDropRank`` on stories, defects and test sets, though Artifact itself lacks it).
+        """
+        if not members:
+            return base
+        extra = [a for a in members[0].attrs if a.name not in base.by_name
+                 and all(a.name in m.by_name for m in members[1:])]
+        return replace(base, attrs=base.attrs + tuple(extra)) if extra else base
+
     def defaults(self, tdef: TypeDef) -> dict[str, Any]:
         out: dict[str, Any] = {}
         chain: list[TypeDef] = []

@@ -88,6 +88,23 @@ def created_at(stamp: str, now: datetime) -> str:
     return f"{when.strftime('%b')} {when.day}, {when.year}"
 
 
+def empty_value(attr: AttrDef) -> Any:
+    """What Rally shows for an unset attribute, by attribute type (wsapi-more.md §7).
+
+    TEXT is ``""``; a drop-down shows its own empty value (``"None"`` for RATING lists, ``""``
+    for a STRING list that allows ``""``); any other STRING, numbers, dates and objects are null.
+    """
+    if attr.type == "TEXT":
+        return ""
+    if attr.type == "RATING":
+        return "None"
+    if attr.type == "STRING" and attr.allowed and "" in attr.allowed:
+        return ""
+    if attr.type == "WEB_LINK":
+        return {}
+    return None
+
+
 def ref_name(tdef: TypeDef, row: Row) -> str:
     """``_refObjectName`` of an object."""
     data = row.data
@@ -184,12 +201,7 @@ class Renderer:
                 return raw
             return self.ref_value(int(raw), fetch, depth)
         if raw is None:
-            if attr.type in ("STRING", "TEXT"):
-                return ""
-            if attr.type == "WEB_LINK":
-                return {}
-            if attr.type == "RATING":
-                return "None"
+            return empty_value(attr)
         return raw
 
     def ref_value(self, oid: int, fetch: Fetch, depth: int) -> dict[str, Any] | None:

@@ -204,8 +204,10 @@ class Handlers:
         workspace = self._workspace(req, principal)
         schema = self.backend.schema(workspace)
         start, size = self._paging(req)
-        where, params, order = self._compile(req, tdef, schema)
-        types = [t.type_path for t in self.backend.catalog.concrete(tdef)]
+        members = self._members(req, tdef, schema)
+        union = self.backend.catalog.union(tdef, members) if tdef.abstract else tdef
+        where, params, order = self._compile(req, union, schema)
+        types = [t.type_path for t in members]
         clauses = [f"o.type IN ({','.join('?' * len(types))})", "o.deleted = 0"]
         args: list[Any] = list(types)
         if tdef.workspace_scoped:
@@ -218,6 +220,25 @@ class Handlers:
                 args.extend(projects)
         return self._page(req, principal, workspace, tdef, clauses, args, (where, params, order), start, size,
                           default_fetch="none")
+
+    def _members(self, req: Request, tdef: TypeDef, schema: WorkspaceSchema) -> list[TypeDef]:
+        """The concrete types a query covers: ``types=a,b`` (on an abstract type such as
+        ``/artifact``: type paths, case-insensitive, PI sub-types allowed), else all of them."""
+        raw = req.param("types")
+        if not tdef.abstract or not raw or not raw.strip():
+            return [schema.get(t.type_path) or t for t in self.backend.catalog.concrete(tdef)]
+        out: dict[str, TypeDef] = {}
+        for name in raw.split(","):
+            if not name.strip():
+                continue
+            member = schema.get(name.strip())
+            if member is None:
+                raise errors.unknown_type(name.strip())
+            if not self.backend.catalog.is_a(member, tdef.type_path):
+                raise WsapiError(f"Could not parse: {member.name} is not a type of {tdef.name}")
+            for concrete in self.backend.catalog.concrete(member):
+                out.setdefault(concrete.type_path, schema.get(concrete.type_path) or concrete)
+        return list(out.values())
 
     def _page(self, req: Request, principal: Principal, workspace: int | None, tdef: TypeDef,
               clauses: list[str], args: list[Any], compiled: tuple[str, list[Any], str], start: int, size: int,

@@ -88,7 +88,7 @@ def test_get_with_json_values_and_without_js_suffix(lb: Lookback, wsapi: Wsapi) 
 
 def test_lenient_json_unquoted_keys_and_single_quotes(lb: Lookback, wsapi: Wsapi) -> None:
     s = story(wsapi)
-    body = "{find: {ObjectID: %d}, fields: ['ObjectID', \"Name\"]}" % s["ObjectID"]
+    body = "{find: {ObjectID: " + str(s["ObjectID"]) + "}, fields: ['ObjectID', \"Name\"]}"
     r = lb.raw(body)  # no JSON Content-Type either
     assert r.status_code == 200, r.text
     assert r.json()["Results"] == [{"ObjectID": s["ObjectID"], "Name": "S"}]

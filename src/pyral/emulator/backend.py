@@ -67,6 +67,7 @@ class Backend:
                  admin_api_key: str = DEFAULT_ADMIN_API_KEY) -> None:
         self.store = store
         self.clock = store.clock  # one clock per backend: every write of its store is stamped with it
+        self.writes_open = 0  # nesting depth of service write operations (changed under the store lock)
         self.catalog: Catalog = catalog()
         self.admin_user = admin_user
         self.admin_password = admin_password

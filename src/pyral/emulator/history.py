@@ -12,6 +12,7 @@ Every time comes from the backend's clock.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from .store import Row
@@ -63,61 +64,114 @@ def record(backend: Backend, user: int | None) -> int:
     oids = sorted(oid for oid, type_path in touched.items() if is_tracked(backend, type_path))
     if not oids:
         return 0
-    recorder = _Recorder(backend, user)
-    return sum(recorder.snapshot(oid) for oid in oids)
+    revisions = sorted(oid for oid, type_path in touched.items() if type_path == "Revision")
+    opened = 0
+    for i in range(0, len(oids), CHUNK):
+        opened += _Recorder(backend, user, revisions).run(oids[i:i + CHUNK])
+    return opened
+
+
+CHUNK = 500  # artifacts per batch of lookups (SQLite's parameter limit is far above)
+
+
+def _marks(values: Sequence[Any]) -> str:
+    return ",".join("?" * len(values))
 
 
 class _Recorder:
-    """One recording pass: shares lookups (project parents, revisions) across its artifacts."""
+    """One recording pass over a chunk of artifacts, with every lookup batched."""
 
-    def __init__(self, backend: Backend, user: int | None) -> None:
+    def __init__(self, backend: Backend, user: int | None, revisions: list[int]) -> None:
         self.backend = backend
+        self.revisions = revisions  # Revision rows this write added
         self.store = backend.store
         self.user = user
         self.now = backend.clock.iso()
+        self._rows: dict[int, Row] = {}
         self._parents: dict[int, int | None] = {}
 
-    def snapshot(self, oid: int) -> int:
-        row = self.store.get(oid, include_deleted=True)
-        last = self.store.execute(
-            "SELECT id, number, valid_to, user, data FROM snapshots WHERE oid = ? ORDER BY number DESC LIMIT 1", [oid])
-        current = last[0] if last and last[0][2] == FOREVER else None
-        if row is None or row.deleted:
+    def run(self, oids: list[int]) -> int:
+        store, marks = self.store, _marks(oids)
+        rows = {r.oid: r for r in store.select(f"o.oid IN ({marks})", oids)}
+        self._rows.update(rows)
+        last = {int(r[1]): r for r in store.execute(
+            "SELECT id, oid, number, valid_to, user, data, revision, revnum FROM snapshots WHERE id IN"
+            f" (SELECT max(id) FROM snapshots WHERE oid IN ({marks}) GROUP BY oid)", oids)}
+        alive = [rows[o] for o in oids if o in rows and not rows[o].deleted]
+        closes = [(self.now, last[o][0]) for o in oids if o in last and last[o][3] == FOREVER
+                  and (o not in rows or rows[o].deleted)]
+        extras = self._extras(alive)
+        revisions = self._revisions()
+        inserts: list[tuple[Any, ...]] = []
+        items: list[tuple[int, int]] = []
+        next_id = int(store.execute("SELECT coalesce(max(id), 0) FROM snapshots")[0][0]) + 1
+        for row in alive:
+            values = self.values(row, extras)
+            prior = last.get(row.oid)
+            current = prior if prior is not None and prior[3] == FOREVER else None
+            before: dict[str, Any] = json.loads(prior[5]) if prior is not None else {}
+            if current is not None and before == values:
+                continue
             if current is not None:
-                self._close(current[0])
-            return 0
-        values = self.values(row)
-        if current is not None and json.loads(current[4]) == values:
-            return 0
-        if current is not None:
-            self._close(current[0])
-        before: dict[str, Any] = json.loads(last[0][4]) if last else {}
-        kind: str | None
-        if not last:
-            kind, prev = "Create", {k: None for k in values if k not in UNCHANGING}
-        else:
-            kind = None if current is not None else "RESTORE"
-            prev = {k: before.get(k) for k in sorted(set(values) | set(before))
-                    if values.get(k) != before.get(k) and k not in UNCHANGING}
-            if last[0][3] != self.user:
-                prev["_User"] = last[0][3]
-        number = int(last[0][1]) + 1 if last else 0
-        revision, revnum = self._revision(row)
-        cur = self.store.conn.execute(
-            "INSERT INTO snapshots(oid, workspace, project, type, number, valid_from, valid_to, kind, user, revision,"
-            " revnum, data, prev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (oid, row.workspace, row.project, row.type, number, self.now, FOREVER, kind, self.user, revision,
-             revnum, json.dumps(values), json.dumps(prev)))
-        snap = cur.lastrowid
-        self.store.conn.executemany("INSERT OR IGNORE INTO snapshot_items(item, snap) VALUES (?, ?)",
-                                    [(item, snap) for item in self.items(row)])
-        return 1
+                closes.append((self.now, current[0]))
+            kind: str | None
+            if prior is None:
+                kind, prev = "Create", {k: None for k in values if k not in UNCHANGING}
+            else:
+                kind = None if current is not None else "RESTORE"
+                prev = {k: before.get(k) for k in sorted(set(values) | set(before))
+                        if values.get(k) != before.get(k) and k not in UNCHANGING}
+                if prior[4] != self.user:
+                    prev["_User"] = prior[4]
+            # The write's own revision; a derived change (task totals ...) keeps the last one.
+            revision, revnum = revisions.get(row.data.get("RevisionHistory"),
+                                             (prior[6], prior[7]) if prior is not None else (None, None))
+            inserts.append((next_id, row.oid, row.workspace, row.project, row.type,
+                            int(prior[2]) + 1 if prior is not None else 0, self.now, FOREVER, kind, self.user,
+                            revision, revnum, json.dumps(values), json.dumps(prev)))
+            items.extend((item, next_id) for item in values["_ItemHierarchy"])
+            next_id += 1
+        conn = store.conn
+        conn.executemany("UPDATE snapshots SET valid_to = ? WHERE id = ?", closes)
+        conn.executemany(
+            "INSERT INTO snapshots(id, oid, workspace, project, type, number, valid_from, valid_to, kind, user,"
+            " revision, revnum, data, prev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
+        conn.executemany("INSERT OR IGNORE INTO snapshot_items(item, snap) VALUES (?, ?)", items)
+        return len(inserts)
 
-    def _close(self, snap: int) -> None:
-        self.store.conn.execute("UPDATE snapshots SET valid_to = ? WHERE id = ?", (self.now, snap))
+    # -- batched lookups -------------------------------------------------------------------
+    def _extras(self, rows: list[Row]) -> dict[tuple[str, int], list[int]]:
+        """Tags and Children of the chunk's artifacts: (attr, oid) -> member OIDs."""
+        out: dict[tuple[str, int], list[int]] = {}
+        oids = [r.oid for r in rows]
+        if not oids:
+            return out
+        for owner, target in self.store.execute(
+                f"SELECT owner, target FROM links WHERE attr = 'Tags' AND owner IN ({_marks(oids)})"
+                " ORDER BY owner, pos", oids):
+            out.setdefault(("Tags", int(owner)), []).append(int(target))
+        parents = [r.oid for r in rows if r.data.get("DirectChildrenCount") or r.type.startswith("PortfolioItem/")]
+        if parents:
+            for parent, child, child_type in self.store.execute(
+                    "SELECT json_extract(data, '$.\"Parent\"'), oid, type FROM objects WHERE deleted = 0 AND"
+                    f" json_extract(data, '$.\"Parent\"') IN ({_marks(parents)}) ORDER BY oid", parents):
+                parent_row = self._rows.get(int(parent))
+                if parent_row is not None and (parent_row.type == child_type or (
+                        parent_row.type.startswith("PortfolioItem/") and child_type.startswith("PortfolioItem/"))):
+                    out.setdefault(("Children", int(parent)), []).append(int(child))
+        return out
+
+    def _revisions(self) -> dict[Any, tuple[int, Any]]:
+        """RevisionHistory -> (Revision OID, RevisionNumber) of the revisions this write added."""
+        out: dict[Any, tuple[int, Any]] = {}
+        for i in range(0, len(self.revisions), CHUNK):
+            chunk = self.revisions[i:i + CHUNK]
+            for row in self.store.select(f"o.oid IN ({_marks(chunk)})", chunk, order="o.oid"):
+                out[row.data.get("RevisionHistory")] = (row.oid, row.data.get("RevisionNumber"))
+        return out
 
     # -- what a snapshot holds -------------------------------------------------------------
-    def values(self, row: Row) -> dict[str, Any]:
+    def values(self, row: Row, extras: dict[tuple[str, int], list[int]]) -> dict[str, Any]:
         """The tracked field values of ``row`` (nulls and empty values left out)."""
         tdef = self.backend.schema(row.workspace).get(row.type)
         out: dict[str, Any] = {"ObjectID": row.oid, "CreationDate": row.created}
@@ -135,65 +189,47 @@ class _Recorder:
             if attr is not None and attr.type in ("TEXT", "WEB_LINK", "BINARY_DATA", "COLLECTION"):
                 continue
             out[key] = value
-        tags = self.store.links(row.oid, "Tags")
-        if tags:
-            out["Tags"] = tags
-        children = self.children(row)
-        if children:
-            out["Children"] = children
+        for name in ("Tags", "Children"):
+            if (name, row.oid) in extras:
+                out[name] = extras[(name, row.oid)]
         out["_ItemHierarchy"] = self.items(row)
         return out
 
     def projects(self, project: int) -> list[int]:
         """Project OIDs from the top of the tree down to ``project``."""
+        if not self._parents:
+            self._parents = {int(oid): int(parent) if parent else None for oid, parent in self.store.execute(
+                "SELECT oid, json_extract(data, '$.\"Parent\"') FROM objects WHERE type = 'Project'")}
         chain: list[int] = []
         cur: int | None = project
         while cur is not None and cur not in chain:
             chain.append(cur)
-            if cur not in self._parents:
-                prow = self.store.get(cur)
-                parent = prow.data.get("Parent") if prow is not None else None
-                self._parents[cur] = int(parent) if parent else None
-            cur = self._parents[cur]
+            cur = self._parents.get(cur)
         return chain[::-1]
-
-    def children(self, row: Row) -> list[int]:
-        if row.type == "HierarchicalRequirement":
-            if not row.data.get("DirectChildrenCount"):
-                return []
-            kind = "HierarchicalRequirement"
-        elif row.type.startswith("PortfolioItem/"):
-            kind = "PortfolioItem/%"
-        else:
-            return []
-        return [int(r[0]) for r in self.store.execute(
-            "SELECT oid FROM objects WHERE type LIKE ? AND deleted = 0 AND json_extract(data, '$.\"Parent\"') = ?"
-            " ORDER BY oid", [kind, row.oid])]
 
     def items(self, row: Row) -> list[int]:
         """_ItemHierarchy: ancestors (parent stories, then portfolio items) down to the item itself."""
         chain = [row.oid]
         cur: Row | None = row
         while cur is not None and len(chain) < 64:
-            if cur.type in ("HierarchicalRequirement",) or cur.type.startswith("PortfolioItem/"):
-                up = cur.data.get("Parent") or (cur.data.get("PortfolioItem") if cur.type == "HierarchicalRequirement"
-                                                else None)
-            else:
-                up = None
+            up: Any = None
+            if cur.type == "HierarchicalRequirement":
+                up = cur.data.get("Parent") or cur.data.get("PortfolioItem")
+            elif cur.type.startswith("PortfolioItem/"):
+                up = cur.data.get("Parent")
             if not up or int(up) in chain:
                 break
             chain.append(int(up))
-            cur = self.store.get(int(up))
+            cur = self._row(int(up))
         return chain[::-1]
 
-    def _revision(self, row: Row) -> tuple[int | None, int | None]:
-        history = row.data.get("RevisionHistory")
-        if not history:
-            return None, None
-        rows = self.store.execute(
-            "SELECT oid, json_extract(data, '$.\"RevisionNumber\"') FROM objects WHERE type = 'Revision'"
-            " AND json_extract(data, '$.\"RevisionHistory\"') = ? ORDER BY oid DESC LIMIT 1", [history])
-        return (int(rows[0][0]), rows[0][1]) if rows else (None, None)
+    def _row(self, oid: int) -> Row | None:
+        if oid not in self._rows:
+            row = self.store.get(oid, include_deleted=True)
+            if row is None:
+                return None
+            self._rows[oid] = row
+        return self._rows[oid]
 
 
 def last_write(backend: Backend) -> str | None:

@@ -50,12 +50,19 @@ class WriteContext:
 
 
 @contextmanager
-def recorded(backend: Backend, principal: Principal | None) -> Iterator[None]:
+def recorded(backend: Backend, principal: Principal | None, *, user: int | None = None) -> Iterator[None]:
     """One write operation: a savepoint, closed by recording the Lookback snapshots of the
-    artifacts it wrote (the one place history is made)."""
+    artifacts it wrote (the one place history is made).  Nested operations (a collection add
+    that creates, a batch of demo writes) record once, when the outermost one ends: one write,
+    one snapshot per artifact.  ``user`` is the ``_User`` of writes without a principal."""
     with backend.store.transaction(savepoint=True):
-        yield
-        history.record(backend, principal.oid if principal is not None else None)
+        backend.writes_open += 1
+        try:
+            yield
+        finally:
+            backend.writes_open -= 1
+        if backend.writes_open == 0:
+            history.record(backend, principal.oid if principal is not None else user)
 
 
 # -- value coercion ------------------------------------------------------------------------

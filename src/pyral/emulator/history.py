@@ -60,15 +60,14 @@ def type_chain(backend: Backend, tdef: TypeDef) -> list[str]:
 
 def record(backend: Backend, user: int | None) -> int:
     """Snapshot every artifact written since the last call; returns how many snapshots were opened."""
-    touched = backend.store.take_touched()
-    oids = sorted(oid for oid, type_path in touched.items() if is_tracked(backend, type_path))
-    if not oids:
+    touched, links = backend.store.take_touched()
+    rows = [row for oid, row in sorted(touched.items()) if is_tracked(backend, row.type)]
+    if not rows:
         return 0
-    revisions = sorted(oid for oid, type_path in touched.items() if type_path == "Revision")
-    opened = 0
-    for i in range(0, len(oids), CHUNK):
-        opened += _Recorder(backend, user, revisions).run(oids[i:i + CHUNK])
-    return opened
+    revisions = {r.data.get("RevisionHistory"): (r.oid, r.data.get("RevisionNumber"))
+                 for r in touched.values() if r.type == "Revision"}
+    recorder = _Recorder(backend, user, revisions, links)
+    return sum(recorder.run(rows[i:i + CHUNK]) for i in range(0, len(rows), CHUNK))
 
 
 CHUNK = 500  # artifacts per batch of lookups (SQLite's parameter limit is far above)
@@ -79,38 +78,43 @@ def _marks(values: Sequence[Any]) -> str:
 
 
 class _Recorder:
-    """One recording pass over a chunk of artifacts, with every lookup batched."""
+    """One recording pass over the artifacts one write operation touched, lookups batched.
 
-    def __init__(self, backend: Backend, user: int | None, revisions: list[int]) -> None:
+    Values that need a query (Tags, Children, the item hierarchy) are carried over from the
+    previous snapshot unless what they derive from changed in this write.
+    """
+
+    def __init__(self, backend: Backend, user: int | None, revisions: dict[Any, tuple[int, Any]],
+                 links: set[int]) -> None:
         self.backend = backend
-        self.revisions = revisions  # Revision rows this write added
         self.store = backend.store
         self.user = user
+        self.revisions = revisions  # RevisionHistory -> (Revision, number) of the revisions this write added
+        self.links = links  # owners whose links (Tags ...) this write changed
         self.now = backend.clock.iso()
         self._rows: dict[int, Row] = {}
         self._parents: dict[int, int | None] = {}
 
-    def run(self, oids: list[int]) -> int:
-        store, marks = self.store, _marks(oids)
-        rows = {r.oid: r for r in store.select(f"o.oid IN ({marks})", oids)}
-        self._rows.update(rows)
+    def run(self, rows: list[Row]) -> int:
+        store = self.store
+        oids = [r.oid for r in rows]
+        self._rows.update((r.oid, r) for r in rows)
         last = {int(r[1]): r for r in store.execute(
             "SELECT id, oid, number, valid_to, user, data, revision, revnum FROM snapshots WHERE id IN"
-            f" (SELECT max(id) FROM snapshots WHERE oid IN ({marks}) GROUP BY oid)", oids)}
-        alive = [rows[o] for o in oids if o in rows and not rows[o].deleted]
-        closes = [(self.now, last[o][0]) for o in oids if o in last and last[o][3] == FOREVER
-                  and (o not in rows or rows[o].deleted)]
-        extras = self._extras(alive)
-        revisions = self._revisions()
-        inserts: list[tuple[Any, ...]] = []
-        items: list[tuple[int, int]] = []
-        next_id = int(store.execute("SELECT coalesce(max(id), 0) FROM snapshots")[0][0]) + 1
+            f" (SELECT max(id) FROM snapshots WHERE oid IN ({_marks(oids)}) GROUP BY oid)", oids)}
+        closes = [(self.now, last[r.oid][0]) for r in rows
+                  if r.deleted and r.oid in last and last[r.oid][3] == FOREVER]
+        alive = [r for r in rows if not r.deleted]
+        before = {oid: json.loads(rec[5]) for oid, rec in last.items()}
+        extras = self._extras(alive, before)
+        conn = store.conn
+        opened = 0
         for row in alive:
-            values = self.values(row, extras)
+            values = self.values(row, extras, before.get(row.oid, {}))
             prior = last.get(row.oid)
+            previous = before.get(row.oid, {})
             current = prior if prior is not None and prior[3] == FOREVER else None
-            before: dict[str, Any] = json.loads(prior[5]) if prior is not None else {}
-            if current is not None and before == values:
+            if current is not None and previous == values:
                 continue
             if current is not None:
                 closes.append((self.now, current[0]))
@@ -119,38 +123,37 @@ class _Recorder:
                 kind, prev = "Create", {k: None for k in values if k not in UNCHANGING}
             else:
                 kind = None if current is not None else "RESTORE"
-                prev = {k: before.get(k) for k in sorted(set(values) | set(before))
-                        if values.get(k) != before.get(k) and k not in UNCHANGING}
+                prev = {k: previous.get(k) for k in sorted(set(values) | set(previous))
+                        if values.get(k) != previous.get(k) and k not in UNCHANGING}
                 if prior[4] != self.user:
                     prev["_User"] = prior[4]
             # The write's own revision; a derived change (task totals ...) keeps the last one.
-            revision, revnum = revisions.get(row.data.get("RevisionHistory"),
-                                             (prior[6], prior[7]) if prior is not None else (None, None))
-            inserts.append((next_id, row.oid, row.workspace, row.project, row.type,
-                            int(prior[2]) + 1 if prior is not None else 0, self.now, FOREVER, kind, self.user,
-                            revision, revnum, json.dumps(values), json.dumps(prev)))
-            items.extend((item, next_id) for item in values["_ItemHierarchy"])
-            next_id += 1
-        conn = store.conn
+            revision, revnum = self.revisions.get(row.data.get("RevisionHistory"),
+                                                  (prior[6], prior[7]) if prior is not None else (None, None))
+            snap = conn.execute(
+                "INSERT INTO snapshots(oid, workspace, project, type, number, valid_from, valid_to, kind, user,"
+                " revision, revnum, data, prev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                (row.oid, row.workspace, row.project, row.type, int(prior[2]) + 1 if prior is not None else 0,
+                 self.now, FOREVER, kind, self.user, revision, revnum, json.dumps(values),
+                 json.dumps(prev))).lastrowid
+            conn.executemany("INSERT OR IGNORE INTO snapshot_items(item, snap) VALUES (?, ?)",
+                             [(item, snap) for item in values["_ItemHierarchy"]])
+            opened += 1
         conn.executemany("UPDATE snapshots SET valid_to = ? WHERE id = ?", closes)
-        conn.executemany(
-            "INSERT INTO snapshots(id, oid, workspace, project, type, number, valid_from, valid_to, kind, user,"
-            " revision, revnum, data, prev) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", inserts)
-        conn.executemany("INSERT OR IGNORE INTO snapshot_items(item, snap) VALUES (?, ?)", items)
-        return len(inserts)
+        return opened
 
     # -- batched lookups -------------------------------------------------------------------
-    def _extras(self, rows: list[Row]) -> dict[tuple[str, int], list[int]]:
-        """Tags and Children of the chunk's artifacts: (attr, oid) -> member OIDs."""
+    def _extras(self, rows: list[Row], before: dict[int, dict[str, Any]]) -> dict[tuple[str, int], list[int]]:
+        """Tags and Children that must be read: (attr, oid) -> member OIDs."""
         out: dict[tuple[str, int], list[int]] = {}
-        oids = [r.oid for r in rows]
-        if not oids:
-            return out
-        for owner, target in self.store.execute(
-                f"SELECT owner, target FROM links WHERE attr = 'Tags' AND owner IN ({_marks(oids)})"
-                " ORDER BY owner, pos", oids):
-            out.setdefault(("Tags", int(owner)), []).append(int(target))
-        parents = [r.oid for r in rows if r.data.get("DirectChildrenCount") or r.type.startswith("PortfolioItem/")]
+        tagged = [r.oid for r in rows if r.oid in self.links or r.oid not in before]
+        if tagged:
+            for owner, target in self.store.execute(
+                    f"SELECT owner, target FROM links WHERE attr = 'Tags' AND owner IN ({_marks(tagged)})"
+                    " ORDER BY owner, pos", tagged):
+                out.setdefault(("Tags", int(owner)), []).append(int(target))
+        parents = [r.oid for r in rows if r.type.startswith("PortfolioItem/") or (
+            r.data.get("DirectChildrenCount") != before.get(r.oid, {}).get("DirectChildrenCount", 0))]
         if parents:
             for parent, child, child_type in self.store.execute(
                     "SELECT json_extract(data, '$.\"Parent\"'), oid, type FROM objects WHERE deleted = 0 AND"
@@ -159,25 +162,20 @@ class _Recorder:
                 if parent_row is not None and (parent_row.type == child_type or (
                         parent_row.type.startswith("PortfolioItem/") and child_type.startswith("PortfolioItem/"))):
                     out.setdefault(("Children", int(parent)), []).append(int(child))
-        return out
-
-    def _revisions(self) -> dict[Any, tuple[int, Any]]:
-        """RevisionHistory -> (Revision OID, RevisionNumber) of the revisions this write added."""
-        out: dict[Any, tuple[int, Any]] = {}
-        for i in range(0, len(self.revisions), CHUNK):
-            chunk = self.revisions[i:i + CHUNK]
-            for row in self.store.select(f"o.oid IN ({_marks(chunk)})", chunk, order="o.oid"):
-                out[row.data.get("RevisionHistory")] = (row.oid, row.data.get("RevisionNumber"))
+            for parent in parents:
+                out.setdefault(("Children", parent), [])
         return out
 
     # -- what a snapshot holds -------------------------------------------------------------
-    def values(self, row: Row, extras: dict[tuple[str, int], list[int]]) -> dict[str, Any]:
-        """The tracked field values of ``row`` (nulls and empty values left out)."""
+    def values(self, row: Row, extras: dict[tuple[str, int], list[int]], previous: dict[str, Any]) -> dict[str, Any]:
+        """The tracked field values of ``row`` (nulls and empty values left out); what needs a
+        query and did not change comes from ``previous`` (the last snapshot's values)."""
         tdef = self.backend.schema(row.workspace).get(row.type)
         out: dict[str, Any] = {"ObjectID": row.oid, "CreationDate": row.created}
         if row.project is not None:
             out["Project"] = row.project
-            out["_ProjectHierarchy"] = self.projects(row.project)
+            out["_ProjectHierarchy"] = (previous["_ProjectHierarchy"] if previous.get("Project") == row.project
+                                        else self.projects(row.project))
         if row.fid is not None:
             out["_UnformattedID"] = row.fid
         if row.rank is not None:
@@ -190,9 +188,11 @@ class _Recorder:
                 continue
             out[key] = value
         for name in ("Tags", "Children"):
-            if (name, row.oid) in extras:
-                out[name] = extras[(name, row.oid)]
-        out["_ItemHierarchy"] = self.items(row)
+            members = extras[(name, row.oid)] if (name, row.oid) in extras else previous.get(name)
+            if members:
+                out[name] = members
+        same_parents = previous and all(previous.get(k) == out.get(k) for k in ("Parent", "PortfolioItem"))
+        out["_ItemHierarchy"] = previous["_ItemHierarchy"] if same_parents else self.items(row)
         return out
 
     def projects(self, project: int) -> list[int]:

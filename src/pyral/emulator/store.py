@@ -190,13 +190,22 @@ def _row(rec: Sequence[Any]) -> Row:
                data=json.loads(rec[11]))
 
 
+def _copy(row: Row) -> Row:
+    """A snapshot of ``row`` as written (its document copied one level deep)."""
+    return Row(oid=row.oid, type=row.type, workspace=row.workspace, project=row.project, uuid=row.uuid,
+               version=row.version, created=row.created, updated=row.updated, fid=row.fid, rank=row.rank,
+               deleted=row.deleted, data=dict(row.data))
+
+
 class Store:
     """Persistence for one emulator instance (``path=None`` keeps everything in memory)."""
 
     def __init__(self, path: str | None = None, *, clock: Clock | None = None) -> None:
         self.path = path
         self.clock = clock or Clock()  # stamps every write; the backend owning this store shares it
-        self.touched: dict[int, str] = {}  # oid -> type of rows written since the last take_touched()
+        # What was written since the last take_touched(): rows as written, owners whose links changed.
+        self.touched: dict[int, Row] = {}
+        self.touched_links: set[int] = set()
         self.lock = threading.RLock()
         self._depth = 0
         self.conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
@@ -285,7 +294,7 @@ class Store:
                 f" rank, deleted, data) VALUES (?,?,?,?,?,?,?,?,?,?,0,{DATA_IN})",
                 (row.oid, row.type, row.workspace, row.project, row.uuid, row.version, row.created,
                  row.updated, row.fid, row.rank, json.dumps(row.data)))
-            self.touched[row.oid] = row.type
+            self.touched[row.oid] = _copy(row)
         return row
 
     def get(self, oid: int, *, include_deleted: bool = False) -> Row | None:
@@ -322,16 +331,19 @@ class Store:
                 f" deleted=?, data={DATA_IN} WHERE oid=?",
                 (row.type, row.workspace, row.project, row.version, row.updated, row.fid, row.rank,
                  int(row.deleted), json.dumps(row.data), row.oid))
-            self.touched[row.oid] = row.type
+            self.touched[row.oid] = _copy(row)
         return row
 
-    def take_touched(self) -> dict[int, str]:
-        """The rows written since the last call (oid -> type), forgetting them."""
+    def take_touched(self) -> tuple[dict[int, Row], set[int]]:
+        """The rows written since the last call (as written) and the owners whose links changed,
+        forgetting them."""
         with self.lock:
-            out, self.touched = self.touched, {}
-        return out
+            rows, self.touched = self.touched, {}
+            links, self.touched_links = self.touched_links, set()
+        return rows, links
 
     def purge(self, oid: int) -> None:
+        self.touched.pop(oid, None)
         with self.transaction():
             self.conn.execute("DELETE FROM objects WHERE oid = ?", (oid,))
             self.conn.execute("DELETE FROM links WHERE owner = ? OR target = ?", (oid, oid))
@@ -356,11 +368,13 @@ class Store:
             " WHERE l.owner = ? AND l.attr = ? ORDER BY l.pos", (owner, attr))]
 
     def set_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        self.touched_links.add(owner)
         with self.transaction():
             self.conn.execute("DELETE FROM links WHERE owner = ? AND attr = ?", (owner, attr))
             self.add_links(owner, attr, targets)
 
     def add_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        self.touched_links.add(owner)
         with self.transaction():
             rec = self.conn.execute("SELECT coalesce(max(pos), 0) FROM links WHERE owner = ? AND attr = ?",
                                     (owner, attr)).fetchone()
@@ -371,6 +385,7 @@ class Store:
                                   (owner, attr, target, pos))
 
     def remove_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        self.touched_links.add(owner)
         with self.transaction():
             for target in targets:
                 self.conn.execute("DELETE FROM links WHERE owner = ? AND attr = ? AND target = ?",
@@ -426,7 +441,7 @@ class Store:
 
     def load(self, dump: dict[str, list[list[Any]]]) -> None:
         """Replace the whole store with a :meth:`dump` (atomically)."""
-        self.touched = {}
+        self.touched, self.touched_links = {}, set()
         with self.transaction():
             for table in self.TABLES:
                 self.conn.execute(f"DELETE FROM {table}")

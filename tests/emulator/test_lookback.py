@@ -206,3 +206,35 @@ def test_bad_credentials_are_401_and_unknown_workspace_404(lb: Lookback, emulato
     r = lb.raw({"find": {}}, url="/analytics/v2.0/service/rally/workspace/1/artifact/snapshot/query.js")
     assert r.status_code == 404 and "Workspace 1 does not exist" in r.json()["Errors"][0]
     assert lb.raw({"find": {}}, method="DELETE").status_code == 405
+
+
+# -- failed writes and batches -------------------------------------------------------------------
+
+def test_a_failed_write_leaves_no_snapshot(lb: Lookback, wsapi: Wsapi) -> None:
+    bad = wsapi.create_raw("hierarchicalrequirement",
+                           {"HierarchicalRequirement": {"Name": "ghost", "Tags": [{"_ref": "/tag/1"}]}})
+    assert bad["Errors"]
+    good = story(wsapi, Name="real")
+    rows = lb.results({"_TypeHierarchy": "HierarchicalRequirement"}, fields=["ObjectID", "Name"])
+    assert rows == [{"ObjectID": good["ObjectID"], "Name": "real"}]
+
+
+def test_a_batch_is_one_write(lb: Lookback, wsapi: Wsapi, emulator: Emulator) -> None:
+    at(emulator, T0)
+    s = story(wsapi, PlanEstimate=1)
+    emulator.advance_clock(60)
+    entries = [
+        {"Entry": {"Path": f"/hierarchicalrequirement/{s['ObjectID']}", "Method": "POST",
+                   "Body": {"HierarchicalRequirement": {"PlanEstimate": 2}}}},
+        {"Entry": {"Path": "/hierarchicalrequirement/create", "Method": "PUT",
+                   "Body": {"HierarchicalRequirement": {"Name": "bad", "Tags": [{"_ref": "/tag/1"}]}}}},
+        {"Entry": {"Path": f"/hierarchicalrequirement/{s['ObjectID']}", "Method": "POST",
+                   "Body": {"HierarchicalRequirement": {"PlanEstimate": 3}}}},
+    ]
+    r = wsapi.http.post("/slm/webservice/v2.0/batch", json={"Batch": entries})
+    results = r.json()["BatchResult"]["Results"]
+    assert [bool(x["Errors"]) for x in results] == [False, True, False]
+    rows = lb.results({"_TypeHierarchy": "HierarchicalRequirement"}, fields=["ObjectID", "PlanEstimate",
+                                                                            "_PreviousValues.PlanEstimate"])
+    assert rows == [{"ObjectID": s["ObjectID"], "PlanEstimate": 1, "_PreviousValues.PlanEstimate": None},
+                    {"ObjectID": s["ObjectID"], "PlanEstimate": 3, "_PreviousValues.PlanEstimate": 1}]

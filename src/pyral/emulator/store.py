@@ -206,6 +206,7 @@ class Store:
         # What was written since the last take_touched(): rows as written, owners whose links changed.
         self.touched: dict[int, Row] = {}
         self.touched_links: set[int] = set()
+        self.touched_stale = False  # a savepoint was rolled back since: re-read before trusting them
         self.lock = threading.RLock()
         self._depth = 0
         self.conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
@@ -257,6 +258,10 @@ class Store:
                 self._depth -= 1
                 for statement in undo:
                     self.conn.execute(statement)
+                if depth == 0:  # nothing was written: forget what was touched
+                    self.touched, self.touched_links, self.touched_stale = {}, set(), False
+                elif savepoint:  # part was undone: the rows as written may no longer be true
+                    self.touched_stale = True
                 raise
             else:
                 self._depth -= 1
@@ -335,11 +340,20 @@ class Store:
         return row
 
     def take_touched(self) -> tuple[dict[int, Row], set[int]]:
-        """The rows written since the last call (as written) and the owners whose links changed,
-        forgetting them."""
+        """The rows written since the last call and the owners whose links changed, forgetting
+        them.  Rows are as written, or re-read when a rolled-back savepoint may have undone some
+        (a row that no longer exists is left out)."""
         with self.lock:
             rows, self.touched = self.touched, {}
             links, self.touched_links = self.touched_links, set()
+            if self.touched_stale and rows:
+                self.touched_stale = False
+                fresh: dict[int, Row] = {}
+                oids = sorted(rows)
+                for i in range(0, len(oids), 500):
+                    chunk = oids[i:i + 500]
+                    fresh.update((r.oid, r) for r in self.select(f"o.oid IN ({','.join('?' * len(chunk))})", chunk))
+                rows = fresh
         return rows, links
 
     def purge(self, oid: int) -> None:
@@ -441,7 +455,7 @@ class Store:
 
     def load(self, dump: dict[str, list[list[Any]]]) -> None:
         """Replace the whole store with a :meth:`dump` (atomically)."""
-        self.touched, self.touched_links = {}, set()
+        self.touched, self.touched_links, self.touched_stale = {}, set(), False
         with self.transaction():
             for table in self.TABLES:
                 self.conn.execute(f"DELETE FROM {table}")

@@ -607,7 +607,9 @@ class Handlers:
         entries = body.get("Batch") if isinstance(body, dict) else None
         if not isinstance(entries, list):
             return 200, envelopes.batch_result([], ['Cannot parse input stream: expected {"Batch": [ ... ]}'])
-        with self.store.transaction():  # one commit per batch; each entry is its own savepoint
+        # One commit per batch; each entry is its own savepoint; the Lookback history records
+        # the batch as one write (one snapshot per artifact it changed).
+        with self.store.transaction(), service.recorded(self.backend, principal):
             results = [self._batch_entry(req, principal, entry) for entry in entries]
         return 200, envelopes.batch_result(results)
 

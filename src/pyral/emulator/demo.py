@@ -37,6 +37,12 @@ What is in it (workspace "Default Workspace"):
 * 60 defects (Submitted/Open/Fixed/Closed, Severity and Priority values, some linked to
   stories or test cases, the custom field ``c_Customer`` set on some), tags, milestones and
   a few discussion posts.
+* A Lookback history: everything is created (on the emulated clock) the day before the first
+  of the four past-and-current sprints; then, day by day through each sprint, stories move
+  through their ScheduleStates (Defined -> In-Progress -> Completed -> Accepted, as far as they
+  get) and their tasks' ToDo burns down (in two steps in the current sprint), each change a real
+  write through the service layer at its emulated time, grouped per instant.  The clock then
+  returns to real time.  Burndowns and cumulative flow on the demo data show something real.
 * The custom fields upstream pyral's own test suite uses (``c_NumberofCases``,
   ``c_AffectedCustomers`` on stories and defects; ``c_BugzillaID``, ``c_JiraKey``,
   ``c_QCDefectID`` and the drop-down ``c_PrimaryColor`` on defects), set on one story and one
@@ -368,7 +374,7 @@ class _Builder:
             "Name": name, "ScheduleState": state, "Owner": rng.choice(self.team[team]),
             "PlanEstimate": points if points is not None else rng.choice((1, 2, 3, 3, 5, 5, 8, 13)),
             "Description": f"<p>As a user, I want the {name.lower()} so that shopping is easier.</p>",
-            "Notes": "", "Blocked": state == "In-Progress" and rng.random() < 0.1,
+            "Notes": "", "Blocked": final_state == "In-Progress" and rng.random() < 0.1,
         }
         if payload["Blocked"]:
             payload["BlockedReason"] = "Waiting on the payments API"

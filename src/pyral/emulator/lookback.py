@@ -198,8 +198,8 @@ class Lookback:
         ws = self.store.get(workspace)
         if ws is None or ws.type != "Workspace":
             raise LookbackError(f"Workspace {workspace} does not exist", 404)
-        visible = access.readable_workspaces(self.backend, principal)
-        if visible is not None and workspace not in visible:
+        rights = access.policy(self.backend, principal)
+        if not rights.is_workspace_admin(workspace) and workspace not in rights.visible_workspaces():
             raise LookbackError(f"Forbidden: not authorized to read workspace {workspace}", 403)
         query = parse_query(read_params(req))
         compiler = FindCompiler(types=lambda v: self._types(workspace, v), projects=self._project_tree,
@@ -210,9 +210,8 @@ class Lookback:
             raise LookbackError(str(exc)) from None
         where, params = f"s.workspace = ? AND ({where})", [workspace, *params]
         parsed = time.perf_counter()
-        readable = access.readable_projects(self.backend, principal, workspace)
-        if readable is not None:
-            allowed = sorted(readable)
+        if not rights.is_workspace_admin(workspace):
+            allowed = rights.readable_projects()
             marks = ",".join("?" * len(allowed))
             inside = f"(s.project IS NULL OR s.project IN ({marks}))" if allowed else "s.project IS NULL"
             if query.remove_unauthorized:

@@ -3,7 +3,8 @@
 ``LatencyProxy(target_port, rtt_ms)`` listens on ``127.0.0.1:<port>`` and forwards bytes to
 ``127.0.0.1:<target_port>`` (TLS passes through untouched).  Every chunk is delivered half an
 RTT after it arrived, in each direction, so a request and its answer cost one RTT more, a new
-connection one more (its handshake), and bandwidth is not limited.  At most ``max_connections``
+connection one more (its handshake), and bandwidth is not limited.  When either side closes or
+fails, the connection is closed on both sides (no half-close).  At most ``max_connections``
 connections are served at once (more wait in the listen backlog) and each direction buffers at
 most ``max_chunks`` chunks (the reader waits when it is full).  Loopback only: it never
 connects anywhere else.
@@ -70,8 +71,15 @@ class LatencyProxy:
             except OSError:
                 client_w.close()
                 return
-            await asyncio.gather(self._pump(client_r, server_w), self._pump(server_r, client_w),
-                                 return_exceptions=True)
+            # when either side ends, the connection ends for both (HTTP needs no half-close, and a
+            # request sent into a connection the server already closed must fail, not hang)
+            pumps = [asyncio.create_task(self._pump(client_r, server_w)),
+                     asyncio.create_task(self._pump(server_r, client_w))]
+            await asyncio.wait(pumps, return_when=asyncio.FIRST_COMPLETED)
+            for task in pumps:
+                task.cancel()
+            for writer in (client_w, server_w):
+                writer.close()
 
     async def _pump(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Copy ``reader`` to ``writer``, each chunk half an RTT after it arrived, in order."""
@@ -84,23 +92,19 @@ class LatencyProxy:
                 wait = due - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                if data == _EOF:
+                if data == _EOF or writer.is_closing():
                     break
                 writer.write(data)
                 await writer.drain()
-            try:
-                writer.write_eof()
-            except (OSError, RuntimeError):
-                writer.close()
 
         delivering = asyncio.create_task(deliver())
         try:
-            while data := await reader.read(65536):
+            while not delivering.done() and (data := await reader.read(65536)):
                 await queue.put((loop.time() + self.half, data))
-        except OSError:
-            pass
-        await queue.put((loop.time() + self.half, _EOF))
-        try:
+            if not delivering.done():
+                await queue.put((loop.time() + self.half, _EOF))
             await delivering
-        except OSError:
-            writer.close()
+        except (OSError, RuntimeError):
+            pass
+        finally:
+            delivering.cancel()

@@ -213,7 +213,8 @@ class Lookback:
             where, params = compiler.where(query.find)
         except FindError as exc:
             raise LookbackError(str(exc)) from None
-        where, params = f"s.workspace = ? AND ({where})", [workspace, *params]
+        # "+": the workspace filters, it never drives the plan (see the snapshots indexes)
+        where, params = f"+s.workspace = ? AND ({where})", [workspace, *params]
         parsed = time.perf_counter()
         if not rights.is_workspace_admin(workspace):
             allowed = rights.readable_projects()

@@ -302,6 +302,7 @@ def _extra_types() -> list[dict[str, Any]]:
         t("PreliminaryEstimate", "PreliminaryEstimate", "PE"),
         t("TestFolder", "TestFolder", "TF"),
         t("TestSet", "TestSet", "TS"),
+        t("FlowState", "FlowState", None, display="Flow State"),
         t("Connection", "Connection", None, abstract=True),
         t("PullRequest", "PullRequest", "PR", display="Pull Request"),
         t("VSMProduct", "VSMProduct", None, display="VSM Product"),
@@ -329,7 +330,7 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
                    "TestCaseCount", "AcceptedDate", "Blocked", "BlockedReason", "Blocker",
                    "DragAndDropRank", "InProgressDate", "Iteration", "PlanEstimate", "Recycled",
                    "Release", "TaskActualTotal", "TaskEstimateTotal", "TaskRemainingTotal",
-                   "TaskStatus", "Tasks", "Attachments"]
+                   "TaskStatus", "Tasks", "Attachments", "FlowState", "FlowStateChangedDate"]
     by = {a.name: a for a in defect}
     sched = art + [by[n] for n in sched_names if n in by]
     hr = base["HierarchicalRequirement"]
@@ -405,6 +406,17 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
         _a("Description", "TEXT", next(oid)),
         _a("DragAndDropRank", "STRING", next(oid), ro=True, max_length=64),
     ]
+    flow_state = base_meta + [
+        _a("Name", "STRING", next(oid), required=True, max_length=256),
+        _a("OrderIndex", "INTEGER", next(oid)),
+        _a("ScheduleStateMapping", "STRING", next(oid), required=True, allowed=SCHEDULE_STATES),
+        _a("WIPLimit", "INTEGER", next(oid)),
+        _a("AgeThreshold", "INTEGER", next(oid)),
+        _a("ExitPolicy", "STRING", next(oid), max_length=4000),
+        _a("NonValueAdd", "BOOLEAN", next(oid)),
+        _a("Project", "OBJECT", next(oid), target="Project", ro=True),
+        _a("RevisionHistory", "OBJECT", next(oid), target="RevisionHistory", ro=True),
+    ]
     testset = sched + [
         _a("TestCases", "COLLECTION", next(oid), target="TestCase",
            coll=CollectionSpec("link", "TestCase")),
@@ -470,15 +482,24 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
         "PreliminaryEstimate": estimate,
         "TestFolder": folder,
         "TestSet": testset,
+        "FlowState": flow_state,
     }
 
+
+SCHEDULE_STATES = ("Defined", "In-Progress", "Completed", "Accepted")
+# FlowState on SchedulableArtifact (wsapi-more.md §1.3): writable ref, read-only change date.
+FLOW_ATTRS = [_a("FlowState", "OBJECT", -91010, target="FlowState"),
+              _a("FlowStateChangedDate", "DATE", -91011, ro=True)]
 
 # Attributes added to captured types (newer WSAPI fields, PI links).
 ADDED_ATTRS: dict[str, list[AttrDef]] = {
     "HierarchicalRequirement": [
         _a("PortfolioItem", "OBJECT", -91001, target="PortfolioItem/Feature"),
         _a("Feature", "OBJECT", -91002, target="PortfolioItem/Feature", ro=True),
+        *FLOW_ATTRS,
     ],
+    "Defect": FLOW_ATTRS,
+    "DefectSuite": FLOW_ATTRS,
     "TestCase": [
         _a("TestFolder", "OBJECT", -91003, target="TestFolder"),
         _a("TestSets", "COLLECTION", -91004, target="TestSet", ro=True,

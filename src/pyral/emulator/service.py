@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import access, derive, errors, ranking
+from . import access, derive, errors, flow, ranking
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef
 from .errors import WsapiError
@@ -259,6 +259,8 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
             history = ctx.store.insert("RevisionHistory", {}, workspace=workspace)
             data["RevisionHistory"] = history.oid
         row = ctx.store.insert(tdef.type_path, data, workspace=workspace, project=project, fid=fid, rank=rank)
+        if "FlowState" in tdef.by_name:
+            flow.stamp_created(ctx.store, row)
         if content is not None:
             ctx.store.put_blob(row.oid, content)
         _set_collections(ctx, tdef, row, colls)
@@ -336,6 +338,8 @@ def delete(ctx: WriteContext, row: Row) -> None:
                 child.data["Parent"] = None
                 ctx.store.save(child)
         else:
+            if tdef.name == "FlowState":
+                flow.on_flow_state_delete(ctx.store, row)
             if tdef.name == "RecycleBinEntry":
                 target = row.data.get("DeletedObject")
                 if target:
@@ -539,6 +543,10 @@ def _project_for(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any], given: 
 def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any], workspace: int | None,
                           project: int | None) -> None:
     name = tdef.name
+    if "FlowState" in tdef.by_name:
+        flow.on_artifact_create(ctx.store, tdef, data, project)
+    if name == "FlowState" and data.get("ScheduleStateMapping"):
+        flow.place(ctx.store, data, project)
     if name == "HierarchicalRequirement" and data.get("Parent") and data.get("PortfolioItem"):
         raise WsapiError("Validation error: HierarchicalRequirement.parentArtifact should not be set if "
                          "HierarchicalRequirement.Parent is set and vice versa")
@@ -592,6 +600,11 @@ def _type_rules_on_update(ctx: WriteContext, tdef: TypeDef, row: Row, before: Ro
             row.project = wp.project
             row.data["Iteration"] = wp.data.get("Iteration")
             row.data["Release"] = wp.data.get("Release")
+    if "FlowState" in tdef.by_name:
+        flow.on_artifact_update(ctx.store, tdef, row, before)
+    if tdef.name == "FlowState" and any(row.data.get(k) != before.data.get(k)
+                                        for k in ("OrderIndex", "ScheduleStateMapping")):
+        flow.place(ctx.store, row.data, row.project, exclude=row.oid)
     if tdef.name == "User" and row.data.get("UserName") != before.data.get("UserName"):
         _unique_username(ctx, str(row.data.get("UserName")), exclude=row.oid)
 
@@ -875,4 +888,5 @@ def create_project(backend: Backend, workspace: int, name: str, *, parent: int |
         history = backend.store.insert("RevisionHistory", {}, workspace=workspace)
         row.data["RevisionHistory"] = history.oid
         backend.store.save(row, bump=False)
+        flow.create_defaults(backend.store, workspace, row.oid)
     return row

@@ -192,3 +192,12 @@ def test_demo_flow_states_follow_schedule_states(wsapi: Any) -> None:
         for r in rows:
             assert mapping[r["FlowState"]["_ref"]] == (r["ScheduleState"], r["Project"]["_ref"]), r["_ref"]
             assert r["FlowStateChangedDate"]
+
+
+def test_demo_stories_have_their_feature(wsapi: Any) -> None:
+    """HierarchicalRequirement.Feature is derived from PortfolioItem (issue 9: it was always null)."""
+    stories = wsapi("hierarchicalrequirement", fetch="PortfolioItem,Feature,Parent")
+    linked = [s for s in stories if s["PortfolioItem"]]
+    assert len(linked) > 50
+    assert all(s["Feature"] and s["Feature"]["_ref"] == s["PortfolioItem"]["_ref"] for s in linked)
+    assert all(s["Feature"] is None for s in stories if not s["PortfolioItem"] and not s["Parent"])

@@ -417,7 +417,7 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
         _a("Project", "OBJECT", next(oid), target="Project", ro=True),
         _a("RevisionHistory", "OBJECT", next(oid), target="RevisionHistory", ro=True),
     ]
-    testset = sched + [
+    testset = sched + [by["TestCaseStatus"]] + [
         _a("TestCases", "COLLECTION", next(oid), target="TestCase",
            coll=CollectionSpec("link", "TestCase")),
     ]
@@ -499,6 +499,7 @@ ADDED_ATTRS: dict[str, list[AttrDef]] = {
         *FLOW_ATTRS,
     ],
     "Defect": FLOW_ATTRS,
+    "TestCaseResult": [_a("TestSet", "OBJECT", -91012, target="TestSet")],  # SPEC: writable
     "DefectSuite": FLOW_ATTRS,
     "TestCase": [
         _a("TestFolder", "OBJECT", -91003, target="TestFolder"),

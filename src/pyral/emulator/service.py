@@ -340,6 +340,8 @@ def delete(ctx: WriteContext, row: Row) -> None:
         else:
             if tdef.name == "FlowState":
                 flow.on_flow_state_delete(ctx.store, row)
+            if tdef.name == "Attachment" and row.data.get("Content"):
+                ctx.store.purge(int(row.data["Content"]))  # the content goes with its attachment
             if tdef.name == "RecycleBinEntry":
                 target = row.data.get("DeletedObject")
                 if target:
@@ -402,6 +404,7 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
                 raise WsapiError(f"The {attr.name} collection cannot be changed")
             out.append(target)
         ctx.store.save(owner)
+        derive.after_collection_change(ctx.backend, owner)
     return out
 
 
@@ -430,6 +433,7 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
             else:
                 raise WsapiError(f"The {attr.name} collection cannot be changed")
         ctx.store.save(owner)
+        derive.after_collection_change(ctx.backend, owner)
 
 
 def rank(ctx: WriteContext, row: Row, *, above: str | None = None, below: str | None = None,
@@ -578,6 +582,8 @@ def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any]
         rows = ctx.store.execute("SELECT count(*) FROM objects WHERE type = 'ConversationPost' AND"
                                  " json_extract(data, '$.\"Artifact\"') = ?", [data.get("Artifact")])
         data["PostNumber"] = int(rows[0][0]) + 1
+    if name == "Attachment" and not data.get("User") and ctx.principal is not None:
+        data["User"] = ctx.principal.oid  # Rally fills in the caller (integrations leave User out)
     if name == "Attachment" and data.get("Content") and data.get("Size") is None:
         blob = ctx.store.get_blob(int(data["Content"]))
         data["Size"] = len(blob) if blob is not None else 0

@@ -22,6 +22,7 @@ from typing import Any
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
 from .refs import collection_ref, object_ref
 from .store import COLUMNS, Row, Store
+from .summary import Summaries, collection_summaries, parse_part
 
 META = {"_rallyAPIMajor": "2", "_rallyAPIMinor": "0"}
 MAX_DEPTH = 3
@@ -35,6 +36,7 @@ class Fetch:
     mode: str  # "none" | "all" | "list"
     names: frozenset[str] = frozenset()
     shallow: bool = False
+    summaries: Summaries = ()  # ``Tasks:summary[State]`` entries (top-level rows only)
 
     @classmethod
     def parse(cls, fetch: str | None, shallow: str | None = None, *, default: str = "none") -> Fetch:
@@ -48,11 +50,16 @@ class Fetch:
         if low == "false":
             return cls("none")
         names = set()
+        summaries = []
         for part in text.split(","):
-            name = part.split(":", 1)[0].split("[", 1)[0].strip().strip('"')
+            head, colon, rest = part.partition(":")
+            name = head.split("[", 1)[0].strip().strip('"')
             if name:
                 names.add(name.lower())
-        return cls("list", frozenset(names), is_shallow)
+                parsed = parse_part(name, rest) if colon else None
+                if parsed is not None:
+                    summaries.append(parsed)
+        return cls("list", frozenset(names), is_shallow, tuple(summaries))
 
     def wants(self, attr: AttrDef) -> bool:
         if self.mode == "all":
@@ -65,7 +72,7 @@ class Fetch:
     def nested(self) -> Fetch:
         """The fetch applied to objects one level down."""
         if self.mode == "list" and not self.shallow:
-            return self
+            return Fetch("list", self.names) if self.summaries else self
         return Fetch("none")
 
 
@@ -134,7 +141,16 @@ class Renderer:
     def objects(self, rows: list[Row], fetch: Fetch, *, top: bool = False) -> list[dict[str, Any]]:
         """Render a page of rows (prefetching their references and collection counts)."""
         self._prefetch(rows, fetch, depth=0, top=top)
-        return [self.obj(r, fetch, top=top) for r in rows]
+        out = [self.obj(r, fetch, top=top) for r in rows]
+        if fetch.summaries and rows:
+            summaries = collection_summaries(self.store, self.schema, rows, fetch.summaries, self._count,
+                                             lambda row: ref_name(self.tdef(row), row))
+            for obj, row in zip(out, rows, strict=True):
+                type_name = obj.pop("_type", None)
+                obj["Summary"] = summaries[row.oid]
+                if type_name is not None:
+                    obj["_type"] = type_name
+        return out
 
     def obj(self, row: Row, fetch: Fetch, *, top: bool = False, depth: int = 0) -> dict[str, Any]:
         tdef = self.tdef(row)
@@ -233,6 +249,12 @@ class Renderer:
             self._load_counts([row], tdef, attr)
         out["Count"] = self._counts.get(key, 0)
         return out
+
+    def _count(self, row: Row, tdef: TypeDef, attr: AttrDef) -> int:
+        key = (row.oid, attr.name)
+        if key not in self._counts:
+            self._load_counts([row], tdef, attr)
+        return self._counts.get(key, 0)
 
     # -- batch loading ---------------------------------------------------------------------
     def _prefetch(self, rows: list[Row], fetch: Fetch, depth: int, top: bool = False) -> None:

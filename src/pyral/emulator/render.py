@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
-from .refs import collection_ref, object_ref
+from .refs import API_PREFIX, collection_ref, object_ref
 from .store import COLUMNS, Row, Store
 from .summary import Summaries, collection_summaries, parse_part
 
@@ -133,9 +133,12 @@ class Renderer:
     schema: WorkspaceSchema
     base: str
     subscription: int
+    compact: bool = False  # ``compact=true`` (wsapi-more.md §3)
+    permissions: Callable[[Row, TypeDef], str] | None = None  # ``includePermissions=true``: ``_p``
     _rows: dict[int, Row] = field(default_factory=dict)
     _counts: dict[tuple[int, str], int] = field(default_factory=dict)
     _tag_names: dict[tuple[int, str], list[dict[str, str]]] = field(default_factory=dict)
+    _seen: set[int] = field(default_factory=set)  # compact: objects already emitted in full
 
     # -- public ----------------------------------------------------------------------------
     def objects(self, rows: list[Row], fetch: Fetch, *, top: bool = False) -> list[dict[str, Any]]:
@@ -154,11 +157,14 @@ class Renderer:
 
     def obj(self, row: Row, fetch: Fetch, *, top: bool = False, depth: int = 0) -> dict[str, Any]:
         tdef = self.tdef(row)
+        if self.compact:
+            return self._compact_obj(row, tdef, fetch, top=top, depth=depth)
         out: dict[str, Any] = dict(META)
         out["_ref"] = object_ref(self.base, tdef.type_path, row.oid)
         out["_refObjectUUID"] = row.uuid
         if fetch.mode == "none" and not top:
             out["_refObjectName"] = ref_name(tdef, row)
+            self._permission(out, row, tdef)
             out["_type"] = tdef.type_path
             return out
         out["_objectVersion"] = str(row.version)
@@ -167,9 +173,35 @@ class Renderer:
             out[attr.name] = self.value(row, tdef, attr, fetch, depth)
             if attr.name == "CreationDate":
                 out["_CreatedAt"] = created_at(row.created)
+        self._permission(out, row, tdef)
         if not top:
             out["_type"] = tdef.type_path
         return out
+
+    def _compact_obj(self, row: Row, tdef: TypeDef, fetch: Fetch, *, top: bool, depth: int) -> dict[str, Any]:
+        """``compact=true``: no API version keys or ``_objectVersion``, relative refs, no
+        ``_refObjectName`` without a Name, and a nested object already emitted in this response
+        reduced to its ``_ref``."""
+        ref = object_ref("", tdef.type_path, row.oid)[len(API_PREFIX):]
+        if depth > 0 and row.oid in self._seen:
+            return {"_ref": ref}
+        self._seen.add(row.oid)
+        out: dict[str, Any] = {"_ref": ref, "_refObjectUUID": row.uuid}
+        if tdef.name == "User" or "Name" in tdef.by_name:
+            out["_refObjectName"] = ref_name(tdef, row)
+        if not (fetch.mode == "none" and not top):
+            for attr in self._plan(tdef, fetch, top):
+                out[attr.name] = self.value(row, tdef, attr, fetch, depth)
+                if attr.name == "CreationDate":
+                    out["_CreatedAt"] = created_at(row.created)
+        self._permission(out, row, tdef)
+        if not top:
+            out["_type"] = tdef.type_path
+        return out
+
+    def _permission(self, out: dict[str, Any], row: Row, tdef: TypeDef) -> None:
+        if self.permissions is not None:
+            out["_p"] = self.permissions(row, tdef)
 
     def _plan(self, tdef: TypeDef, fetch: Fetch, top: bool) -> tuple[AttrDef, ...]:
         """The attributes rendered for a type under a fetch (computed once per request)."""
@@ -236,8 +268,9 @@ class Renderer:
     def summary(self, row: Row, tdef: TypeDef, attr: AttrDef) -> dict[str, Any]:
         spec = attr.collection
         child = self.schema.get(spec.child) if spec else None
-        out: dict[str, Any] = dict(META)
-        out["_ref"] = collection_ref(self.base, tdef.type_path, row.oid, attr.name)
+        out: dict[str, Any] = {} if self.compact else dict(META)
+        ref = collection_ref(self.base, tdef.type_path, row.oid, attr.name)
+        out["_ref"] = ref[len(self.base) + len(API_PREFIX):] if self.compact else ref
         out["_type"] = child.type_path if child else (attr.target or "DomainObject")
         if attr.name in TAG_NAME_COLLECTIONS:
             key = (row.oid, attr.name)

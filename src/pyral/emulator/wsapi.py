@@ -128,8 +128,36 @@ class Handlers:
                 return row.oid
         return None
 
-    def renderer(self, req: Request, workspace: int | None) -> Renderer:
-        return Renderer(self.store, self.backend.schema(workspace), req.base, self.backend.subscription)
+    def renderer(self, req: Request, workspace: int | None, principal: Principal | None = None) -> Renderer:
+        """A renderer for this request; on reads ``compact=true`` and ``includePermissions=true``
+        (wsapi-more.md §3) shape the output."""
+        if principal is None:
+            return Renderer(self.store, self.backend.schema(workspace), req.base, self.backend.subscription)
+        permissions = self._permission_digits(principal) if req.flag("includePermissions", False) else None
+        return Renderer(self.store, self.backend.schema(workspace), req.base, self.backend.subscription,
+                        compact=req.flag("compact", False), permissions=permissions)
+
+    def _permission_digits(self, principal: Principal) -> Callable[[Row, TypeDef], str]:
+        """``_p``: "7" where the caller may change the object (the same rules the write path
+        applies), "2" on the caller's own User, else "0" (wsapi-more.md §3, values observed)."""
+        cache: dict[tuple[str, int | None, int | None], bool] = {}
+
+        def digit(row: Row, tdef: TypeDef) -> str:
+            if tdef.name == "User":
+                return "2" if row.oid == principal.oid else ("7" if principal.sub_admin else "0")
+            if tdef.name in ("Workspace", "Subscription"):
+                return "7" if principal.sub_admin else "0"
+            if tdef.name == "Project" or tdef.has_project:
+                key = ("p", row.workspace, row.oid if tdef.name == "Project" else row.project)
+                if key not in cache:
+                    cache[key] = access.can_write_project(self.backend, principal, key[1], key[2])
+            else:
+                key = ("w", row.workspace, None)
+                if key not in cache:
+                    cache[key] = access.can_write_workspace(self.backend, principal, row.workspace)
+            return "7" if cache[key] else "0"
+
+        return digit
 
     def _paging(self, req: Request) -> tuple[int, int]:
         try:
@@ -252,8 +280,12 @@ class Handlers:
         total = self.store.count(sql, args)
         rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default=default_fetch)
-        results = self.renderer(req, workspace).objects(rows, fetch)
-        return 200, envelopes.query_result(results, total, start, size)
+        results = self.renderer(req, workspace, principal).objects(rows, fetch)
+        body = envelopes.query_result(results, total, start, size)
+        if req.flag("compact", False):
+            for key in META:
+                body["QueryResult"].pop(key, None)
+        return 200, body
 
     def current(self, req: Request, tdef: TypeDef, principal: Principal) -> Result:
         """``GET /user`` and ``GET /subscription``: the caller's own user or subscription."""
@@ -261,7 +293,7 @@ class Handlers:
         row = self.store.get(oid)
         assert row is not None
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        obj = self.renderer(req, None).objects([row], fetch, top=True)[0]
+        obj = self.renderer(req, None, principal).objects([row], fetch, top=True)[0]
         return 200, envelopes.single(tdef.name, obj)
 
     # -- read ------------------------------------------------------------------------------
@@ -300,7 +332,7 @@ class Handlers:
         row_t = self.backend.schema(row.workspace).get(row.type)
         assert row_t is not None
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        obj = self.renderer(req, row.workspace).objects([row], fetch, top=True)[0]
+        obj = self.renderer(req, row.workspace, principal).objects([row], fetch, top=True)[0]
         if row_t.name == "AttributeDefinition":
             obj.update(self._custom_attrdef_fields(req, row))
         return 200, envelopes.single(row_t.name, obj)

@@ -261,6 +261,8 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
         row = ctx.store.insert(tdef.type_path, data, workspace=workspace, project=project, fid=fid, rank=rank)
         if "FlowState" in tdef.by_name:
             flow.stamp_created(ctx.store, row)
+        if tdef.name == "AllowedAttributeValue":
+            sync_allowed_values(ctx.backend, int(row.data["AttributeDefinition"]))
         if content is not None:
             ctx.store.put_blob(row.oid, content)
         _set_collections(ctx, tdef, row, colls)
@@ -308,6 +310,9 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
                 row.data[attr.name] = stored
         _type_rules_on_update(ctx, tdef, row, before)
         ctx.store.save(row)
+        if tdef.name == "AllowedAttributeValue":
+            for attr_oid in {int(before.data["AttributeDefinition"]), int(row.data["AttributeDefinition"])}:
+                sync_allowed_values(ctx.backend, attr_oid)
         _set_collections(ctx, tdef, row, colls)
         if changes and "RevisionHistory" in tdef.by_name:
             _add_revision(ctx, row, ", ".join(_describe(ctx, a, old, new) for a, old, new in changes))
@@ -342,11 +347,16 @@ def delete(ctx: WriteContext, row: Row) -> None:
                 flow.on_flow_state_delete(ctx.store, row)
             if tdef.name == "Attachment" and row.data.get("Content"):
                 ctx.store.purge(int(row.data["Content"]))  # the content goes with its attachment
+            if tdef.name == "AttributeDefinition":
+                for value in _stored_values(ctx.backend, row.oid):
+                    ctx.store.purge(value.oid)
             if tdef.name == "RecycleBinEntry":
                 target = row.data.get("DeletedObject")
                 if target:
                     ctx.store.purge(int(target))
             ctx.store.purge(row.oid)
+            if tdef.name == "AllowedAttributeValue" and row.data.get("AttributeDefinition"):
+                sync_allowed_values(ctx.backend, int(row.data["AttributeDefinition"]))
         derive.after_delete(ctx.backend, row)
 
 
@@ -582,6 +592,8 @@ def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any]
         rows = ctx.store.execute("SELECT count(*) FROM objects WHERE type = 'ConversationPost' AND"
                                  " json_extract(data, '$.\"Artifact\"') = ?", [data.get("Artifact")])
         data["PostNumber"] = int(rows[0][0]) + 1
+    if name == "AllowedAttributeValue":
+        _allowed_value_rules(ctx, data)
     if name == "Attachment" and not data.get("User") and ctx.principal is not None:
         data["User"] = ctx.principal.oid  # Rally fills in the caller (integrations leave User out)
     if name == "Attachment" and data.get("Content") and data.get("Size") is None:
@@ -611,6 +623,10 @@ def _type_rules_on_update(ctx: WriteContext, tdef: TypeDef, row: Row, before: Ro
     if tdef.name == "FlowState" and any(row.data.get(k) != before.data.get(k)
                                         for k in ("OrderIndex", "ScheduleStateMapping")):
         flow.place(ctx.store, row.data, row.project, exclude=row.oid)
+    if tdef.name == "AllowedAttributeValue" and (row.data.get("StringValue") != before.data.get("StringValue")
+                                                 or row.data.get("AttributeDefinition")
+                                                 != before.data.get("AttributeDefinition")):
+        _allowed_value_rules(ctx, row.data, exclude=row.oid)
     if tdef.name == "User" and row.data.get("UserName") != before.data.get("UserName"):
         _unique_username(ctx, str(row.data.get("UserName")), exclude=row.oid)
 
@@ -705,8 +721,75 @@ def _create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
         "Hidden": bool(payload.get("Hidden")), "ReadOnly": False, "Filterable": True, "Sortable": True,
         "Constrained": values is not None, "Note": "", "VisibleOnlyToAdmins": False,
     }, workspace=workspace)
+    for index, value in enumerate(values or ()):
+        ctx.store.insert("AllowedAttributeValue", {"AttributeDefinition": row.oid, "StringValue": value,
+                                                   "ValueIndex": index}, workspace=workspace)
     ctx.backend.invalidate_schema(workspace)
     return row
+
+
+def scoped_attribute_row(backend: Backend, project: int, attr_oid: int) -> Row | None:
+    """The stored per-project settings of an attribute, if any were made."""
+    rows = backend.store.select("o.type = 'ScopedAttributeDefinition' AND o.deleted = 0 AND o.project = ?"
+                                " AND json_extract(o.data, '$.\"AttributeDefinition\"') = ?", [project, attr_oid],
+                                limit=1)
+    return rows[0] if rows else None
+
+
+def set_scoped_attribute(ctx: WriteContext, project: Row, tdef: TypeDef, attr: AttrDef,
+                         payload: dict[str, Any]) -> Row:
+    """Hide/show (or require) an attribute in one project (project admins and editors)."""
+    scoped_t = ctx.backend.type("ScopedAttributeDefinition")
+    _check_write(ctx, ctx.backend.type("Project"), project.workspace, project.oid, "update")
+    values: dict[str, Any] = {}
+    for key, value in payload.items():
+        target = scoped_t.attr(key)
+        if target is None or target.name not in ("Hidden", "Required"):
+            if key not in SILENT_KEYS and not key.startswith("_"):
+                ctx.warnings.append(errors.ignored_element(ctx.wrapper, key))
+            continue
+        values[target.name] = coerce(ctx, scoped_t, target, value)
+    with ctx.store.transaction(savepoint=True):
+        row = scoped_attribute_row(ctx.backend, project.oid, attr.oid)
+        if row is None:
+            return ctx.store.insert("ScopedAttributeDefinition", {"AttributeDefinition": attr.oid,
+                                                                  "TypePath": tdef.type_path, **values},
+                                    workspace=project.workspace, project=project.oid)
+        row.data.update(values)
+        return ctx.store.save(row)
+
+
+def _stored_values(backend: Backend, attr_oid: int) -> list[Row]:
+    rows = backend.store.select("o.type = 'AllowedAttributeValue' AND o.deleted = 0 AND"
+                                " json_extract(o.data, '$.\"AttributeDefinition\"') = ?", [attr_oid])
+    return sorted(rows, key=lambda r: (int(r.data.get("ValueIndex") or 0), r.oid))
+
+
+def _allowed_value_rules(ctx: WriteContext, data: dict[str, Any], exclude: int | None = None) -> None:
+    """An AllowedAttributeValue belongs to a custom attribute; values are unique per attribute;
+    a new one goes last."""
+    attr_oid = data.get("AttributeDefinition")
+    attr_row = ctx.store.get(int(attr_oid)) if attr_oid else None
+    if attr_row is None or attr_row.type != "AttributeDefinition" or not attr_row.data.get("Custom"):
+        raise WsapiError("Validation error: AllowedAttributeValue.AttributeDefinition must be a custom "
+                         "attribute of this workspace (built-in value lists cannot be changed)")
+    existing = [r for r in _stored_values(ctx.backend, attr_row.oid) if r.oid != exclude]
+    if any(r.data.get("StringValue") == data.get("StringValue") for r in existing):
+        raise errors.conflicts("AllowedAttributeValue", "StringValue", str(data.get("StringValue")))
+    if data.get("ValueIndex") is None:
+        data["ValueIndex"] = max((int(r.data.get("ValueIndex") or 0) for r in existing), default=-1) + 1
+
+
+def sync_allowed_values(backend: Backend, attr_oid: int) -> None:
+    """A custom attribute's value list is its AllowedAttributeValue objects, in ValueIndex order."""
+    attr_row = backend.store.get(attr_oid)
+    if attr_row is None or attr_row.type != "AttributeDefinition":
+        return
+    values = [str(r.data.get("StringValue")) for r in _stored_values(backend, attr_oid)]
+    attr_row.data["AllowedValueList"] = values
+    attr_row.data["Constrained"] = True
+    backend.store.save(attr_row)
+    backend.invalidate_schema(attr_row.workspace)
 
 
 PERMISSION_ROLES = ("Viewer", "Editor", "Admin", "User")

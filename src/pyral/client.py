@@ -46,7 +46,8 @@ from .errors import (
     RallyValidationError,
     UnreferenceableOIDError,
 )
-from .hydration import Hydrator
+from .hydration import Hydrator, fetch_names
+from .lookback import LookbackMixin
 from .protocol import Envelope, Request
 from .query import format_fetch, format_order, format_query
 from .response import MAX_THREADS, RallyRESTResponse, error_texts
@@ -123,7 +124,7 @@ class BatchResults(list):  # type: ignore[type-arg]
         self.warnings: list[str] = []
 
 
-class Rally:
+class Rally(LookbackMixin):
     """A connection to Rally WSAPI v2.0 (upstream ``pyral.Rally`` API)."""
 
     ARTIFACT_TYPE = {"S": "Story", "US": "Story", "DE": "Defect", "DS": "DefectSuite", "TA": "Task",
@@ -482,7 +483,8 @@ class Rally:
                                   order=order_text or None, context=params, pagesize=pagesize,
                                   start=start)
         self.hydration = "full" if hydrated else "shell"
-        hydrator = Hydrator(self, complete=complete, hydrated=hydrated, context=ctx)
+        hydrator = Hydrator(self, complete=complete, hydrated=hydrated, context=ctx,
+                            fetched=fetch_names(fetch_text))
         resp = self._response(req, hydrator, limit=limit,
                               threads=int(threads) if threads is not None else None)
         if kwargs.get("instance"):
@@ -512,6 +514,18 @@ class Rally:
         inst = Hydrator(self, complete=True, hydrated=True, context=ctx).make(env.obj)
         assert isinstance(inst, Persistable)
         return inst
+
+    def _schema_lacks(self, inst: Persistable, name: str) -> bool:
+        """True when the schema of ``inst``'s type (loaded once per workspace) has no ``name``."""
+        d = inst.__dict__
+        typ = d.get("typePath") or d.get("_type") or inst._type
+        ctx = d.get("_context")
+        try:
+            schema = self._schema(getattr(ctx, "workspace_ref", None))
+        except RallyError:
+            return False  # unknown: let the read decide
+        item = schema.find(str(typ))
+        return item is not None and item.attribute(name) is None
 
     def _hydrate_in_place(self, inst: Persistable) -> None:
         """Load every attribute of ``inst`` (one GET), in place; called by lazy attribute access."""
@@ -611,7 +625,8 @@ class Rally:
                                        start=proto.checked_start(given.get("start", 1)))
         complete = fetch_text == "true"
         return self._response(req, Hydrator(self, complete=complete, hydrated=fetch_text != "false",
-                                            context=self.contextHelper.currentContext()))
+                                            context=self.contextHelper.currentContext(),
+                                            fetched=fetch_names(fetch_text)))
 
     # ==================================================================================
     # create / update / delete

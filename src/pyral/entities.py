@@ -43,7 +43,7 @@ __all__ = [
 ]
 
 # names kept in an instance's __dict__ that are bookkeeping, not Rally attributes
-_INTERNAL = frozenset({"_rally_ref", "_context", "_lazy", "_complete", "_page_group"})
+_INTERNAL = frozenset({"_rally_ref", "_context", "_lazy", "_complete", "_page_group", "_fetched"})
 _COMMON_DETAIL_ATTRS = ("oid", "ref", "ObjectID", "ObjectUUID", "_ref", "_CreatedAt", "_hydrated",
                         "Name", "Subscription", "Workspace", "FormattedID")
 
@@ -86,12 +86,21 @@ class Persistable:
         found, value = self._lookup(name)
         if found:
             return value
-        if not self.__dict__.get("_complete") and self.rally is not None:
-            self.rally._hydrate_in_place(self)
+        rally = self.rally
+        if not self.__dict__.get("_complete") and rally is not None and not self._known_absent(name, rally):
+            rally._hydrate_in_place(self)
             found, value = self._lookup(name)
             if found:
                 return value
         raise AttributeError(f"{self.__class__.__name__} instance has no attribute: '{name}'")
+
+    def _known_absent(self, name: str, rally: Rally) -> bool:
+        """True when a read cannot produce ``name``: it was fetched and Rally left it out, or
+        the type's schema has no such attribute (so a lazy load would be a wasted request)."""
+        fetched = self.__dict__.get("_fetched") or ()
+        if name in fetched or ("c_" + name.replace(" ", "")) in fetched:
+            return True
+        return rally._schema_lacks(self, name)
 
     def _lookup(self, name: str) -> tuple[bool, Any]:
         d = self.__dict__

@@ -54,6 +54,10 @@ class RallyResponseError(RallyRESTAPIError):
     """Rally's answer was not the JSON envelope expected (upstream ``pyral.rallyresp`` name)."""
 
 
+class RallyLookbackError(RallyRESTAPIError):
+    """The Lookback API refused a query (``errors`` holds Rally's texts, ``status_code`` the status)."""
+
+
 class InvalidRallyTypeNameError(RallyRESTAPIError):
     """An entity name is not a Rally type in the workspace schema; ``args[0]`` is the name."""
 
@@ -85,6 +89,7 @@ __all__ = [
     "RallyConnectionError",
     "RallyContextError",
     "RallyError",
+    "RallyLookbackError",
     "RallyNotFoundError",
     "RallyQuerySyntaxError",
     "RallyRESTAPIError",

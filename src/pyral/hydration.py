@@ -32,6 +32,14 @@ def item_type(item: dict[str, Any]) -> str | None:
     return typ if isinstance(typ, str) else None
 
 
+def fetch_names(fetch_text: str) -> frozenset[str]:
+    """Attribute names of a fetch list (``Tasks:summary[State]`` names ``Tasks``)."""
+    if fetch_text in ("true", "false", ""):
+        return frozenset()
+    names = (part.split(":", 1)[0].split("[", 1)[0].strip() for part in fetch_text.split(","))
+    return frozenset(n for n in names if n)
+
+
 def is_collection_summary(value: dict[str, Any]) -> bool:
     """True for ``{_ref, _type, Count}`` collection summaries."""
     return "_ref" in value and "Count" in value
@@ -41,15 +49,17 @@ class Hydrator:
     """Builds entity instances for one Rally instance and one hydration mode.
 
     ``complete``: the items carry every attribute (``fetch=true`` or a full single read);
-    ``hydrated``: upstream's ``_hydrated`` flag (True for any non-shell fetch).
+    ``hydrated``: upstream's ``_hydrated`` flag (True for any non-shell fetch);
+    ``fetched``: the attribute names of a fetch list (absent from an item means Rally has none).
     """
 
     def __init__(self, rally: Rally | None, *, complete: bool, hydrated: bool,
-                 context: Any = None) -> None:
+                 context: Any = None, fetched: frozenset[str] = frozenset()) -> None:
         self.rally = rally
         self.complete = complete
         self.hydrated = hydrated
         self.context = context
+        self.fetched = fetched
 
     def make(self, item: dict[str, Any]) -> Persistable | CustomField:
         """A new instance for a result item."""
@@ -71,6 +81,8 @@ class Hydrator:
         if top:
             inst.__dict__["_hydrated"] = self.hydrated
             inst.__dict__["_complete"] = self.complete
+            if self.fetched:
+                inst.__dict__["_fetched"] = self.fetched
         return inst
 
     def fill(self, inst: Persistable, item: dict[str, Any], depth: int = 0) -> None:

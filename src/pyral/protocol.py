@@ -23,6 +23,7 @@ from .settings import MAX_PAGESIZE as _MAX_PAGESIZE
 
 WEB_SERVICE_PATH = f"{WEB_SERVICE}/{WS_API_VERSION}"
 SCHEMA_SERVICE_PATH = f"{SCHEMA_SERVICE}/{WS_API_VERSION}"
+ANALYTICS_SERVICE_PATH = "analytics/v2.0/service/rally"
 MAX_PAGESIZE = _MAX_PAGESIZE
 DEFAULT_PAGESIZE = KILO_PAGESIZE
 MAX_ITEMS = _MAX_ITEMS
@@ -39,7 +40,7 @@ class Request:
     """One WSAPI request, independent of any HTTP library.
 
     ``path`` is relative to the service root (``HierarchicalRequirement``, ``defect/12``,
-    ``security/authorize``); ``service`` selects the web service or the schema service.
+    ``security/authorize``); ``service`` selects the web service, the schema service or the analytics (Lookback) service.
     """
 
     method: str
@@ -50,8 +51,8 @@ class Request:
 
     @property
     def idempotent(self) -> bool:
-        """True for requests that may be retried safely (GET only; writes never are)."""
-        return self.method == "GET"
+        """True for requests that may be retried safely (GETs and Lookback queries; writes never are)."""
+        return self.method == "GET" or self.service == "analytics"
 
     def query_string(self) -> str:
         """The encoded query string (``/`` and ``,`` are kept readable, as upstream sends them)."""

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future
-from typing import TYPE_CHECKING, Any
+from concurrent.futures import Executor, Future
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .entities import Persistable
 from .errors import RallyResponseError
@@ -29,6 +29,7 @@ __all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "ErrorResponse", "RallyR
 
 MAX_THREADS = 12
 AUTO_THREADS = 4
+T = TypeVar("T")
 _AUTH_TEXTS = ("An Authentication object was not found in the SecurityContext",
                "Error 401 The username or password you entered is incorrect.")
 
@@ -46,6 +47,37 @@ def error_texts(http: HTTPResponse) -> list[str]:
         if known in text:
             return [known]
     return [text[:500] if text else f"HTTP {http.status_code}"]
+
+
+def worker_count(pages: int, threads: int | None) -> int:
+    """Concurrent page loads for ``pages`` further pages: ``threads`` if given (0/None: 4 when
+    more than two pages remain, else 1), never more than :data:`MAX_THREADS` or ``pages``."""
+    if pages <= 0:
+        return 1
+    wanted = (AUTO_THREADS if pages > 2 else 1) if not threads else int(threads)
+    return max(1, min(wanted, MAX_THREADS, pages))
+
+
+def ordered_pages(executor: Executor, load: Callable[[int], T], starts: list[int],
+                  workers: int) -> Iterator[T]:
+    """``load(start)`` for every start, at most ``workers`` in flight on ``executor``, yielded in
+    order; pages not yet consumed are cancelled when the caller stops early."""
+    pending: deque[Future[T]] = deque()
+    todo = iter(starts)
+    try:
+        for start in todo:
+            pending.append(executor.submit(load, start))
+            if len(pending) >= workers:
+                break
+        while pending:
+            page = pending.popleft().result()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(executor.submit(load, nxt))
+            yield page
+    finally:
+        for fut in pending:
+            fut.cancel()
 
 
 class RallyRESTResponse:
@@ -115,13 +147,9 @@ class RallyRESTResponse:
         return max(0, min(total, self._limit))
 
     def _workers(self, pages: int) -> int:
-        if pages <= 0 or self._fetch_page is None:
+        if self._fetch_page is None:
             return 1
-        if self.threads is None or self.threads == 0:
-            wanted = AUTO_THREADS if pages > 2 else 1
-        else:
-            wanted = int(self.threads)
-        return max(1, min(wanted, MAX_THREADS, pages))
+        return worker_count(pages, self.threads)
 
     def _generate(self) -> Iterator[Any]:
         servable = self._servable
@@ -155,23 +183,7 @@ class RallyRESTResponse:
             for start in starts:
                 yield self._load_page(start)
             return
-        executor = self._rally._page_executor()
-        pending: deque[Future[list[Any]]] = deque()
-        todo = iter(starts)
-        try:
-            for start in todo:
-                pending.append(executor.submit(self._load_page, start))
-                if len(pending) >= workers:
-                    break
-            while pending:
-                page = pending.popleft().result()
-                nxt = next(todo, None)
-                if nxt is not None:
-                    pending.append(executor.submit(self._load_page, nxt))
-                yield page
-        finally:
-            for fut in pending:
-                fut.cancel()
+        yield from ordered_pages(self._rally._page_executor(), self._load_page, starts, workers)
 
     def _load_page(self, start: int) -> list[Any]:
         assert self._fetch_page is not None

@@ -62,9 +62,9 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from .commands import bulk, info, items, serve
+    from .commands import bulk, info, items, lookback, serve
 
-    for module in (items, bulk, info, serve):
+    for module in (items, bulk, info, lookback, serve):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -108,7 +108,7 @@ def jsonable(value: Any) -> Any:
 def full_record(item: Persistable, *, expand: bool = False) -> dict[str, Any]:
     """Every fetched attribute of ``item`` (bookkeeping dropped) as JSON values; ``expand``
     loads the collections that are not loaded yet."""
-    skip = {"oid", "_hydrated", "_complete", "_context", "_lazy", "_rally_ref", "_CreatedAt",
+    skip = {"oid", "_hydrated", "_complete", "_context", "_lazy", "_rally_ref", "_CreatedAt", "_fetched",
             "_refObjectUUID", "_objectVersion"}
     d = item.__dict__
     out: dict[str, Any] = {"_ref": item.ref, "_type": d.get("_type")}

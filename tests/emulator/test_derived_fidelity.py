@@ -103,3 +103,35 @@ def test_attachment_bad_input_writes_nothing(wsapi: Wsapi) -> None:
     result = wsapi.create_raw("attachment", {"Attachment": {"Name": "a", "ContentType": "text/plain",
                                                             "Artifact": story["_ref"], "Content": "/attachmentcontent/1"}})
     assert result["Errors"] and wsapi.fingerprint() == before
+
+
+def test_iteration_and_release_rollups(wsapi: Wsapi) -> None:
+    """Iteration/Release PlanEstimate and Task*Total are read-only rollups (SPEC; 0.0 when empty,
+    wsapi-more.md §7 "rollups -> 0.0"); tasks share their work product's Iteration and Release."""
+    project = wsapi.default_project()
+    it1 = wsapi.create("iteration", {"Name": "I1", "StartDate": "2024-01-01", "EndDate": "2024-01-14",
+                                     "Project": project["_ref"]})
+    it2 = wsapi.create("iteration", {"Name": "I2", "StartDate": "2024-01-15", "EndDate": "2024-01-28",
+                                     "Project": project["_ref"]})
+    rel = wsapi.create("release", {"Name": "R1", "ReleaseStartDate": "2024-01-01", "ReleaseDate": "2024-03-01",
+                                   "Project": project["_ref"]})
+    assert (it1["PlanEstimate"], it1["TaskEstimateTotal"], rel["Accepted"]) == (0.0, 0.0, 0.0)
+    story = wsapi.create("hierarchicalrequirement", {"Name": "s", "PlanEstimate": 5, "Iteration": it1["_ref"],
+                                                     "Release": rel["_ref"]})
+    wsapi.create("defect", {"Name": "d", "PlanEstimate": 2, "Iteration": it1["_ref"], "ScheduleState": "Accepted",
+                            "Release": rel["_ref"]})
+    task = wsapi.create("task", {"Name": "t", "WorkProduct": story["_ref"], "Estimate": 4, "ToDo": 3, "Actuals": 1})
+    assert task["Iteration"]["_ref"] == it1["_ref"]
+    it = wsapi.read(it1["_ref"], fetch="PlanEstimate,TaskEstimateTotal,TaskRemainingTotal,TaskActualTotal")
+    assert (it["PlanEstimate"], it["TaskEstimateTotal"], it["TaskRemainingTotal"], it["TaskActualTotal"]) == \
+        (7.0, 4.0, 3.0, 1.0)
+    assert wsapi.read(rel["_ref"], fetch="PlanEstimate,Accepted")["Accepted"] == 2.0
+    # moving the story moves its tasks and both iterations' totals
+    wsapi.update(story["_ref"], {"Iteration": it2["_ref"]})
+    assert wsapi.read(task["_ref"], fetch="Iteration")["Iteration"]["_ref"] == it2["_ref"]
+    old = wsapi.read(it1["_ref"], fetch="PlanEstimate,TaskEstimateTotal")
+    new = wsapi.read(it2["_ref"], fetch="PlanEstimate,TaskEstimateTotal")
+    assert (old["PlanEstimate"], old["TaskEstimateTotal"], new["PlanEstimate"], new["TaskEstimateTotal"]) == \
+        (2.0, 0.0, 5.0, 4.0)
+    wsapi.update(task["_ref"], {"ToDo": 1})
+    assert wsapi.read(it2["_ref"], fetch="TaskRemainingTotal")["TaskRemainingTotal"] == 1.0

@@ -14,6 +14,7 @@ from .backend import Backend
 from .store import Row, now_iso
 
 CLOSED_DEFECT_STATES = {"Closed"}
+SCHEDULABLE = ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet")
 
 
 def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool = True) -> None:
@@ -28,8 +29,13 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
     if row.type == "Task":
         for wp in _ids(old.get("WorkProduct"), new.get("WorkProduct")):
             task_rollup(backend, wp)
-    if alive and row.type in ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet"):
+    if alive and row.type in SCHEDULABLE:
         _schedule_dates(backend, row, old)
+        if old.get("Iteration") != new.get("Iteration") or old.get("Release") != new.get("Release"):
+            _tasks_follow(backend, row)
+    if row.type in SCHEDULABLE or row.type == "Task":
+        for timebox in _ids(old.get("Iteration"), new.get("Iteration"), old.get("Release"), new.get("Release")):
+            timebox_rollup(backend, timebox)
     if row.type == "HierarchicalRequirement":
         for parent in _ids(old.get("Parent"), new.get("Parent")):
             story_children(backend, parent)
@@ -189,6 +195,45 @@ def _test_case_status(count: int, passing: int, run: int) -> str:
         status = "ALL_RUN_ALL_PASSING" if passing == count else ("ALL_RUN_NONE_PASSING" if passing == 0
                                                                  else "SOME_RUN_SOME_NOT_PASSING")
     return status
+
+
+def _tasks_follow(backend: Backend, row: Row) -> None:
+    """A work product's tasks share its Iteration and Release (read-only on Task)."""
+    store = backend.store
+    for task in store.select("o.type = 'Task' AND o.deleted = 0 AND json_extract(o.data, '$.\"WorkProduct\"') = ?",
+                             [row.oid]):
+        before = {k: task.data.get(k) for k in ("Iteration", "Release")}
+        task.data["Iteration"], task.data["Release"] = row.data.get("Iteration"), row.data.get("Release")
+        if before != {k: task.data.get(k) for k in ("Iteration", "Release")}:
+            store.save(task, bump=False)
+            for timebox in _ids(*before.values()):
+                timebox_rollup(backend, timebox)
+
+
+def timebox_rollup(backend: Backend, timebox: int) -> None:
+    """Iteration/Release PlanEstimate (its work items), Task*Total (their tasks), and a release's
+    Accepted (the accepted work items' estimates)."""
+    store = backend.store
+    row = store.get(timebox)
+    if row is None or row.type not in ("Iteration", "Release"):
+        return
+    attr = row.type
+    types = ",".join(f"'{t}'" for t in SCHEDULABLE)
+    est, accepted = store.execute(
+        "SELECT coalesce(sum(json_extract(data, '$.\"PlanEstimate\"')), 0),"
+        " coalesce(sum(CASE WHEN json_extract(data, '$.\"ScheduleState\"') = 'Accepted'"
+        " THEN json_extract(data, '$.\"PlanEstimate\"') END), 0)"
+        f" FROM objects WHERE type IN ({types}) AND workspace IS ? AND deleted = 0"
+        f" AND json_extract(data, '$.\"{attr}\"') = ?", [row.workspace, timebox])[0]
+    todo = store.execute(
+        "SELECT coalesce(sum(json_extract(data, '$.\"Estimate\"')), 0), coalesce(sum(json_extract(data, '$.\"ToDo\"')), 0),"
+        " coalesce(sum(json_extract(data, '$.\"Actuals\"')), 0) FROM objects WHERE type = 'Task' AND workspace IS ?"
+        f" AND deleted = 0 AND json_extract(data, '$.\"{attr}\"') = ?", [row.workspace, timebox])[0]
+    values = {"PlanEstimate": float(est), "TaskEstimateTotal": float(todo[0]), "TaskRemainingTotal": float(todo[1]),
+              "TaskActualTotal": float(todo[2])}
+    if attr == "Release":
+        values["Accepted"] = float(accepted)
+    _save(backend, timebox, values)
 
 
 def story_feature(backend: Backend, story: int) -> None:

@@ -135,3 +135,20 @@ def test_iteration_and_release_rollups(wsapi: Wsapi) -> None:
         (2.0, 0.0, 5.0, 4.0)
     wsapi.update(task["_ref"], {"ToDo": 1})
     assert wsapi.read(it2["_ref"], fetch="TaskRemainingTotal")["TaskRemainingTotal"] == 1.0
+
+
+def test_timebox_rollups_follow_deletes_and_restores(wsapi: Wsapi) -> None:
+    project = wsapi.default_project()
+    it = wsapi.create("iteration", {"Name": "I", "StartDate": "2024-01-01", "EndDate": "2024-01-14",
+                                    "Project": project["_ref"]})
+    keep = wsapi.create("hierarchicalrequirement", {"Name": "keep", "PlanEstimate": 1, "Iteration": it["_ref"]})
+    story = wsapi.create("hierarchicalrequirement", {"Name": "s", "PlanEstimate": 3, "Iteration": it["_ref"]})
+    wsapi.create("task", {"Name": "t", "WorkProduct": story["_ref"], "Estimate": 2})
+    wsapi.create("task", {"Name": "k", "WorkProduct": keep["_ref"], "Estimate": 0.5})
+    fields = "PlanEstimate,TaskEstimateTotal"
+    assert [wsapi.read(it["_ref"], fetch=fields)[k] for k in fields.split(",")] == [4.0, 2.5]
+    wsapi.delete(story["_ref"])
+    assert [wsapi.read(it["_ref"], fetch=fields)[k] for k in fields.split(",")] == [1.0, 0.5]
+    entry = wsapi.rows("recyclebinentry", fetch="ObjectID")[0]
+    assert wsapi.request("POST", f"/emulator/recyclebin/{entry['ObjectID']}/restore").status_code == 200
+    assert [wsapi.read(it["_ref"], fetch=fields)[k] for k in fields.split(",")] == [4.0, 2.5]

@@ -34,8 +34,7 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
         if old.get("Iteration") != new.get("Iteration") or old.get("Release") != new.get("Release"):
             _tasks_follow(backend, row)
     if row.type in SCHEDULABLE or row.type == "Task":
-        for timebox in _ids(old.get("Iteration"), new.get("Iteration"), old.get("Release"), new.get("Release")):
-            timebox_rollup(backend, timebox)
+        timebox_rollup(backend, row, old, alive=alive)
     if row.type == "HierarchicalRequirement":
         for parent in _ids(old.get("Parent"), new.get("Parent")):
             story_children(backend, parent)
@@ -45,8 +44,8 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
             store.save(row, bump=False)
         for feature in _ids(old.get("PortfolioItem"), new.get("PortfolioItem")):
             pi_rollup(backend, feature)
-        if alive and (before is None or old.get("PortfolioItem") != new.get("PortfolioItem")
-                      or old.get("Parent") != new.get("Parent")):
+        if alive and before is not None and (old.get("PortfolioItem") != new.get("PortfolioItem")
+                                             or old.get("Parent") != new.get("Parent")):
             story_feature(backend, row.oid)
     if row.type == "Defect":
         if alive:
@@ -202,38 +201,50 @@ def _tasks_follow(backend: Backend, row: Row) -> None:
     store = backend.store
     for task in store.select("o.type = 'Task' AND o.deleted = 0 AND json_extract(o.data, '$.\"WorkProduct\"') = ?",
                              [row.oid]):
-        before = {k: task.data.get(k) for k in ("Iteration", "Release")}
+        before = dict(task.data)
         task.data["Iteration"], task.data["Release"] = row.data.get("Iteration"), row.data.get("Release")
-        if before != {k: task.data.get(k) for k in ("Iteration", "Release")}:
+        if before.get("Iteration") != task.data["Iteration"] or before.get("Release") != task.data["Release"]:
             store.save(task, bump=False)
-            for timebox in _ids(*before.values()):
-                timebox_rollup(backend, timebox)
+            timebox_rollup(backend, task, before)
 
 
-def timebox_rollup(backend: Backend, timebox: int) -> None:
-    """Iteration/Release PlanEstimate (its work items), Task*Total (their tasks), and a release's
-    Accepted (the accepted work items' estimates)."""
-    store = backend.store
-    row = store.get(timebox)
-    if row is None or row.type not in ("Iteration", "Release"):
-        return
-    attr = row.type
-    types = ",".join(f"'{t}'" for t in SCHEDULABLE)
-    est, accepted = store.execute(
-        "SELECT coalesce(sum(json_extract(data, '$.\"PlanEstimate\"')), 0),"
-        " coalesce(sum(CASE WHEN json_extract(data, '$.\"ScheduleState\"') = 'Accepted'"
-        " THEN json_extract(data, '$.\"PlanEstimate\"') END), 0)"
-        f" FROM objects WHERE type IN ({types}) AND workspace IS ? AND deleted = 0"
-        f" AND json_extract(data, '$.\"{attr}\"') = ?", [row.workspace, timebox])[0]
-    todo = store.execute(
-        "SELECT coalesce(sum(json_extract(data, '$.\"Estimate\"')), 0), coalesce(sum(json_extract(data, '$.\"ToDo\"')), 0),"
-        " coalesce(sum(json_extract(data, '$.\"Actuals\"')), 0) FROM objects WHERE type = 'Task' AND workspace IS ?"
-        f" AND deleted = 0 AND json_extract(data, '$.\"{attr}\"') = ?", [row.workspace, timebox])[0]
-    values = {"PlanEstimate": float(est), "TaskEstimateTotal": float(todo[0]), "TaskRemainingTotal": float(todo[1]),
-              "TaskActualTotal": float(todo[2])}
-    if attr == "Release":
-        values["Accepted"] = float(accepted)
-    _save(backend, timebox, values)
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _contribution(type_name: str, data: dict[str, Any]) -> dict[str, float]:
+    """What one work item or task adds to its Iteration's/Release's rollups."""
+    if type_name == "Task":
+        return {"TaskEstimateTotal": _num(data.get("Estimate")), "TaskRemainingTotal": _num(data.get("ToDo")),
+                "TaskActualTotal": _num(data.get("Actuals"))}
+    estimate = _num(data.get("PlanEstimate"))
+    return {"PlanEstimate": estimate, "Accepted": estimate if data.get("ScheduleState") == "Accepted" else 0.0}
+
+
+def timebox_rollup(backend: Backend, row: Row, old: dict[str, Any], *, alive: bool = True) -> None:
+    """Iteration/Release PlanEstimate (their work items), Task*Total (their tasks), a release's
+    Accepted (accepted items' estimates): applied as the difference this write made, so a write
+    costs the same however full the timebox is."""
+    new = row.data if alive else {}
+    before, after = _contribution(row.type, old), _contribution(row.type, new)
+    for attr in ("Iteration", "Release"):
+        changes: dict[int, dict[str, float]] = {}
+        if old.get(attr) is not None:
+            bucket = changes.setdefault(int(old[attr]), {})
+            for k, v in before.items():
+                bucket[k] = bucket.get(k, 0.0) - v
+        if new.get(attr) is not None:
+            bucket = changes.setdefault(int(new[attr]), {})
+            for k, v in after.items():
+                bucket[k] = bucket.get(k, 0.0) + v
+        for timebox, delta in changes.items():
+            delta = {k: v for k, v in delta.items() if v and (k != "Accepted" or attr == "Release")}
+            target = backend.store.get(timebox) if delta else None
+            if target is None or target.type != attr:
+                continue
+            for k, v in delta.items():
+                target.data[k] = round(_num(target.data.get(k)) + v, 6)
+            backend.store.save(target, bump=False)
 
 
 def story_feature(backend: Backend, story: int) -> None:

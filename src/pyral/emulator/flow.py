@@ -112,14 +112,7 @@ def on_artifact_create(store: Store, tdef: TypeDef, data: dict[str, Any], projec
     else:
         found = first_for(store, project, data.get("ScheduleState"))
         data["FlowState"] = found.oid if found else None
-    data["FlowStateChangedDate"] = None  # set to CreationDate once the row exists (stamp_created)
-
-
-def stamp_created(store: Store, row: Row) -> None:
-    """A new artifact's FlowStateChangedDate is its CreationDate (GO capture: identical)."""
-    if row.data.get("FlowState"):
-        row.data["FlowStateChangedDate"] = row.created
-        store.save(row, bump=False)
+    data["FlowStateChangedDate"] = None  # the create sets it to CreationDate
 
 
 def on_artifact_update(store: Store, tdef: TypeDef, row: Row, before: Row) -> None:

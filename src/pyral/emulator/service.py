@@ -258,9 +258,11 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
         if "RevisionHistory" in tdef.by_name:
             history = ctx.store.insert("RevisionHistory", {}, workspace=workspace)
             data["RevisionHistory"] = history.oid
-        row = ctx.store.insert(tdef.type_path, data, workspace=workspace, project=project, fid=fid, rank=rank)
-        if "FlowState" in tdef.by_name:
-            flow.stamp_created(ctx.store, row)
+        created = None
+        if "FlowState" in tdef.by_name and data.get("FlowState"):
+            created = data["FlowStateChangedDate"] = now_iso()  # = CreationDate (GO capture)
+        row = ctx.store.insert(tdef.type_path, data, workspace=workspace, project=project, fid=fid, rank=rank,
+                               created=created)
         if tdef.name == "AllowedAttributeValue":
             sync_allowed_values(ctx.backend, int(row.data["AttributeDefinition"]))
         if content is not None:
@@ -338,6 +340,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
                                           [row.oid]):
                 child.deleted = True
                 ctx.store.save(child, bump=False)
+                derive.timebox_rollup(ctx.backend, child, child.data, alive=False)
             for child in ctx.store.select("o.deleted = 0 AND json_extract(o.data, '$.\"Parent\"') = ? AND o.type = ?",
                                           [row.oid, row.type]):
                 child.data["Parent"] = None
@@ -373,6 +376,7 @@ def restore(backend: Backend, entry: Row) -> Row:
                                           [row.oid]):
             child.deleted = False
             backend.store.save(child, bump=False)
+            derive.timebox_rollup(backend, child, {})
         backend.store.purge(entry.oid)
         derive.after_write(backend, row, None)
         return row
@@ -564,6 +568,9 @@ def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any]
     if name == "HierarchicalRequirement" and data.get("Parent") and data.get("PortfolioItem"):
         raise WsapiError("Validation error: HierarchicalRequirement.parentArtifact should not be set if "
                          "HierarchicalRequirement.Parent is set and vice versa")
+    if name == "HierarchicalRequirement":
+        parent = ctx.store.get(int(data["Parent"])) if data.get("Parent") else None
+        data["Feature"] = data.get("PortfolioItem") or (parent.data.get("Feature") if parent else None)
     if name == "Task" and not data.get("WorkProduct"):
         raise errors.should_not_be_null("Task", "WorkProduct")
     if name == "Task" and data.get("WorkProduct"):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .lookback_protocol import parse_time
+from ..protocol.lookback import parse_time
 
 SCHEDULE_STATES = ("Defined", "In-Progress", "Completed", "Accepted", "Released")
 DONE_STATES = ("Accepted", "Released")

@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import lookback_protocol as lbp
-from .errors import RallyContextError
-from .protocol import is_oid, oid_from_ref
-from .response import ordered_pages, worker_count
+from ..errors import RallyContextError
+from ..protocol import concurrency, is_oid, oid_from_ref
+from ..protocol import lookback as lbp
+from .response import ordered_pages
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .protocol import Request
-    from .transport import HTTPResponse
-    from .workspace_context import RallyContextHelper
+    from ..protocol import Request
+    from ..transport import HTTPResponse
+    from .workspaces import RallyContextHelper
 
 __all__ = ["LookbackResult", "Record", "Snapshot", "Transition"]
 
@@ -164,7 +164,7 @@ class LookbackResult:
         served = 0
         limit = self._limit
         starts = lbp.page_starts(self.query, self._first, limit)
-        workers = worker_count(len(starts), None) if self._executor is not None else 1
+        workers = concurrency(None, len(starts)) if self._executor is not None else 1
         self.max_threads = workers
         pages: Iterator[list[dict[str, Any]]] = iter([self._first.results])
         if starts:

@@ -31,7 +31,8 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
             task_rollup(backend, wp)
     if alive and row.type in SCHEDULABLE:
         _schedule_dates(backend, row, old)
-        if old.get("Iteration") != new.get("Iteration") or old.get("Release") != new.get("Release"):
+        if before is not None and (old.get("Iteration") != new.get("Iteration")
+                                   or old.get("Release") != new.get("Release")):
             _tasks_follow(backend, row)
     if row.type in SCHEDULABLE or row.type == "Task":
         timebox_rollup(backend, row, old, alive=alive)

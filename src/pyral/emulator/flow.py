@@ -39,12 +39,16 @@ def project_states(store: Store, project: int | None, *, exclude: int | None = N
     return sorted(rows, key=lambda r: (r.data.get("OrderIndex") is None, r.data.get("OrderIndex") or 0, r.oid))
 
 
-def first_for(store: Store, project: int | None, schedule_state: Any) -> Row | None:
-    """The lowest-ordered flow state of ``project`` mapped to ``schedule_state``."""
-    for row in project_states(store, project):
-        if row.data.get("ScheduleStateMapping") == schedule_state:
-            return row
-    return None
+def first_for(store: Store, project: int | None, schedule_state: Any, *, exclude: int | None = None) -> int | None:
+    """The lowest-ordered flow state of ``project`` mapped to ``schedule_state`` (its ObjectID)."""
+    if project is None or schedule_state is None:
+        return None
+    rows = store.execute(
+        "SELECT oid FROM objects WHERE project = ? AND type = 'FlowState' AND deleted = 0 AND oid IS NOT ?"
+        " AND json_extract(data, '$.\"ScheduleStateMapping\"') = ?"
+        " ORDER BY json_extract(data, '$.\"OrderIndex\"') IS NULL, json_extract(data, '$.\"OrderIndex\"'), oid"
+        " LIMIT 1", [project, exclude, schedule_state])
+    return int(rows[0][0]) if rows else None
 
 
 def _rank(state: Any) -> int:
@@ -83,13 +87,9 @@ def place(store: Store, data: dict[str, Any], project: int | None, *, exclude: i
 def on_flow_state_delete(store: Store, row: Row) -> None:
     """Artifacts in a deleted column move to the project's first other column of that mapping."""
     users = store.select("o.deleted = 0 AND json_extract(o.data, '$.\"FlowState\"') = ?", [row.oid])
-    replacement = None
-    for state in project_states(store, row.project, exclude=row.oid):
-        if state.data.get("ScheduleStateMapping") == row.data.get("ScheduleStateMapping"):
-            replacement = state
-            break
+    replacement = first_for(store, row.project, row.data.get("ScheduleStateMapping"), exclude=row.oid)
     for art in users:
-        art.data["FlowState"] = replacement.oid if replacement else None
+        art.data["FlowState"] = replacement
         art.data["FlowStateChangedDate"] = now_iso()
         store.save(art, bump=False)
 
@@ -110,8 +110,7 @@ def on_artifact_create(store: Store, tdef: TypeDef, data: dict[str, Any], projec
         _check_project(tdef, state, project)
         data["ScheduleState"] = state.data.get("ScheduleStateMapping")
     else:
-        found = first_for(store, project, data.get("ScheduleState"))
-        data["FlowState"] = found.oid if found else None
+        data["FlowState"] = first_for(store, project, data.get("ScheduleState"))
     data["FlowStateChangedDate"] = None  # the create sets it to CreationDate
 
 
@@ -129,7 +128,6 @@ def on_artifact_update(store: Store, tdef: TypeDef, row: Row, before: Row) -> No
         schedule = row.data.get("ScheduleState")
         if (current is None or current.project != row.project
                 or current.data.get("ScheduleStateMapping") != schedule):
-            found = first_for(store, row.project, schedule)
-            row.data["FlowState"] = found.oid if found else None
+            row.data["FlowState"] = first_for(store, row.project, schedule)
     if row.data.get("FlowState") != old_state:
         row.data["FlowStateChangedDate"] = now_iso()

@@ -13,7 +13,7 @@ from typing import Any
 
 from .catalog import SCHEDULE_STATES, TypeDef
 from .errors import WsapiError
-from .store import Row, Store, now_iso
+from .store import Row, Store
 
 FLOW_PREFIX = "Validation error: FlowState.ScheduleStateMapping"
 
@@ -90,7 +90,7 @@ def on_flow_state_delete(store: Store, row: Row) -> None:
     replacement = first_for(store, row.project, row.data.get("ScheduleStateMapping"), exclude=row.oid)
     for art in users:
         art.data["FlowState"] = replacement
-        art.data["FlowStateChangedDate"] = now_iso()
+        art.data["FlowStateChangedDate"] = store.clock.iso()
         store.save(art, bump=False)
 
 
@@ -130,4 +130,4 @@ def on_artifact_update(store: Store, tdef: TypeDef, row: Row, before: Row) -> No
                 or current.data.get("ScheduleStateMapping") != schedule):
             row.data["FlowState"] = first_for(store, row.project, schedule)
     if row.data.get("FlowState") != old_state:
-        row.data["FlowStateChangedDate"] = now_iso()
+        row.data["FlowStateChangedDate"] = store.clock.iso()

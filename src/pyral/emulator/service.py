@@ -12,16 +12,18 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import access, derive, errors, flow, ranking, richtext
+from . import access, derive, errors, flow, history, ranking, richtext
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef
 from .errors import WsapiError
 from .refs import parse_ref
-from .store import Row, now_iso
+from .store import Row
 
 PI_STATES = ("Discovering", "Developing", "Measuring", "Done")
 PRELIMINARY_ESTIMATES = (("XS", 1), ("S", 3), ("M", 5), ("L", 8), ("XL", 13))
@@ -43,6 +45,22 @@ class WriteContext:
     @property
     def store(self):  # noqa: ANN201 - Store, kept short
         return self.backend.store
+
+
+@contextmanager
+def recorded(backend: Backend, principal: Principal | None, *, user: int | None = None) -> Iterator[None]:
+    """One write operation: a savepoint, closed by recording the Lookback snapshots of the
+    artifacts it wrote (the one place history is made).  Nested operations (a collection add
+    that creates, a batch of demo writes) record once, when the outermost one ends: one write,
+    one snapshot per artifact.  ``user`` is the ``_User`` of writes without a principal."""
+    with backend.store.transaction(savepoint=True):
+        backend.writes_open += 1
+        try:
+            yield
+        finally:
+            backend.writes_open -= 1
+        if backend.writes_open == 0:
+            history.record(backend, principal.oid if principal is not None else user)
 
 
 # -- value coercion ------------------------------------------------------------------------
@@ -221,7 +239,7 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
         raise WsapiError(f"Cannot parse input stream: the {ctx.wrapper or tdef.name} body must be a JSON object")
     if tdef.abstract or not tdef.creatable:
         raise WsapiError(f"Cannot create an object of type {tdef.name}: it is not creatable")
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         if tdef.name == "User":
             return _create_user(ctx, tdef, payload)
         if tdef.name == "Workspace":
@@ -275,7 +293,7 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
             data["RevisionHistory"] = history.oid
         created = None
         if "FlowState" in tdef.by_name and data.get("FlowState"):
-            created = data["FlowStateChangedDate"] = now_iso()  # = CreationDate (GO capture)
+            created = data["FlowStateChangedDate"] = ctx.store.clock.iso()  # = CreationDate (GO capture)
         row = ctx.store.insert(tdef.type_path, data, workspace=workspace, project=project, fid=fid, rank=rank,
                                created=created)
         if tdef.name == "AllowedAttributeValue":
@@ -296,7 +314,7 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
     schema = ctx.backend.schema(row.workspace)
     tdef = schema.get(row.type)
     assert tdef is not None
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         row = ctx.store.get(row.oid) or row  # work on the stored state, never a stale copy
         if tdef.name in ("User", "UserProfile"):
             _check_user_edit(ctx, row)
@@ -331,6 +349,8 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
                 row.data[attr.name] = stored
         _type_rules_on_update(ctx, tdef, row, before)
         ctx.store.save(row)
+        if tdef.name not in ("User", "UserProfile", "Workspace", "Subscription"):
+            _require_write(ctx, row, "update")  # where it now belongs too (a post moved to another artifact)
         if tdef.name == "AllowedAttributeValue":
             for attr_oid in {int(before.data["AttributeDefinition"]), int(row.data["AttributeDefinition"])}:
                 sync_allowed_values(ctx.backend, attr_oid)
@@ -348,7 +368,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
     assert tdef is not None
     if not tdef.deletable:
         raise WsapiError(f"Cannot delete an object of type {tdef.name}: it is not deletable")
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         if tdef.name in ("User",):
             _require_sub_admin(ctx, "delete", tdef)
         else:
@@ -384,7 +404,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
 
 def restore(backend: Backend, entry: Row) -> Row:
     """Bring a recycled artifact back (control plane)."""
-    with backend.store.transaction(savepoint=True):
+    with recorded(backend, None):
         oid = int(entry.data.get("DeletedObject") or 0)
         row = backend.store.get(oid, include_deleted=True)
         if row is None:
@@ -410,7 +430,7 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
     out: list[Row] = []
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
         child_t = schema.get(spec.child)
         for item in items:
@@ -447,7 +467,7 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
     tdef = schema.get(owner.type)
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
         for item in items:
             target = resolve_ref(ctx, None, item)
@@ -476,7 +496,7 @@ def rank(ctx: WriteContext, row: Row, *, above: str | None = None, below: str | 
     """Move ``row`` relative to another artifact, or to the TOP/BOTTOM of the workspace."""
     if row.rank is None:
         raise WsapiError("Cannot rank an object that has no DragAndDropRank")
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         ws = row.workspace
         if to is not None:
             where = to.strip().upper()
@@ -870,6 +890,8 @@ def _set_collections(ctx: WriteContext, tdef: TypeDef, row: Row, colls: dict[Att
         spec = attr.collection
         assert spec is not None
         targets = [resolve_ref(ctx, None, item) for item in items]
+        for target in targets:  # as for collection add/remove: rights on both sides
+            _require_write(ctx, target, "update")
         if spec.kind == "link":
             ctx.store.set_links(row.oid, attr.name, [t.oid for t in targets])
         elif spec.kind == "reverse":
@@ -893,6 +915,7 @@ def _set_collections(ctx: WriteContext, tdef: TypeDef, row: Row, colls: dict[Att
                 for member in ctx.store.select(f"o.deleted = 0 AND o.type IN ({marks}) AND json_extract(o.data, ?) = ?",
                                                [*types, f'$."{spec.via}"', row.oid]):
                     if member.oid not in keep:
+                        _require_write(ctx, member, "update")
                         member.data[spec.via] = None
                         ctx.store.save(member)
 
@@ -906,7 +929,7 @@ def _recycle(ctx: WriteContext, tdef: TypeDef, row: Row) -> None:
         "Name": row.data.get("Name", ""),
         "Type": _typedef_oid(ctx, row.workspace, tdef.type_path),
         "DeletedBy": ctx.principal.oid if ctx.principal else None,
-        "DeletionDate": now_iso(),
+        "DeletionDate": ctx.backend.clock.iso(),
         "DeletedObject": row.oid,
     }, workspace=row.workspace, project=row.project)
 

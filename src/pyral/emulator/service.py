@@ -769,7 +769,8 @@ def _create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
     }, workspace=workspace)
     for index, value in enumerate(values or ()):
         ctx.store.insert("AllowedAttributeValue", {"AttributeDefinition": row.oid, "StringValue": value,
-                                                   "ValueIndex": index}, workspace=workspace)
+                                                   "ValueIndex": index, "IntegerValue": index,
+                                                   "LocalizedStringValue": value}, workspace=workspace)
     ctx.backend.invalidate_schema(workspace)
     return row
 
@@ -827,6 +828,9 @@ def _allowed_value_rules(ctx: WriteContext, data: dict[str, Any], exclude: int |
         raise errors.conflicts("AllowedAttributeValue", "StringValue", str(data.get("StringValue")))
     if data.get("ValueIndex") is None:
         data["ValueIndex"] = max((int(r.data.get("ValueIndex") or 0) for r in existing), default=-1) + 1
+    if data.get("IntegerValue") is None:
+        data["IntegerValue"] = data["ValueIndex"]  # the value's position (emulator choice)
+    data["LocalizedStringValue"] = data.get("StringValue")
 
 
 def sync_allowed_values(backend: Backend, attr_oid: int) -> None:

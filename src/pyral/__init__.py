@@ -3,14 +3,25 @@
 ``from pyral import Rally, rallyWorkset`` works as with upstream pyral 1.7.0.
 """
 
+from . import (  # noqa: F401 - upstream exposed its modules as package attributes
+    cargotruck,
+    config,
+    context,
+    entity,
+    hydrate,
+    multiop,
+    proj_utils,
+    query_builder,
+    rallyresp,
+    restapi,
+    search_utils,
+)
 from ._version import VERSION_STRING, __version__
-from .client import BatchResults, Rally
-from .client.response import RallyRESTResponse
+from .client import AsyncRally, BatchResults, Rally
+from .client.response import AsyncRallyRESTResponse, RallyRESTResponse
 from .client.workspaces import RallyContext, RallyContextHelper
 from .errors import (
-    InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
-)
-from .errors import (
+    AttributeNotLoadedError,
     MultipleOperationError,
     RallyAttributeNameError,
     RallyAuthError,
@@ -24,6 +35,9 @@ from .errors import (
     RallyValidationError,
     UnreferenceableOIDError,
 )
+from .errors import (
+    InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
+)
 from .model.entities import CustomField, InvalidRallyTypeNameError, Persistable, classFor
 from .model.schema import SchemaItem, SchemaItemAttribute
 from .query import RallyUrlBuilder, where
@@ -33,6 +47,9 @@ assert InvalidRallyTypeNameError is _InvalidRallyTypeNameError
 
 __all__ = [
     "VERSION_STRING",
+    "AsyncRally",
+    "AsyncRallyRESTResponse",
+    "AttributeNotLoadedError",
     "BatchResults",
     "CustomField",
     "InvalidRallyTypeNameError",

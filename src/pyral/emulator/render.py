@@ -69,19 +69,18 @@ class Fetch:
         return Fetch("none")
 
 
-def created_at(stamp: str) -> str:
+def created_at(stamp: str, now: datetime) -> str:
     """Rally's human ``_CreatedAt``: ``just now``, ``N minutes ago``, ``today at ...``, ``Oct 7``."""
     try:
         when = datetime.fromisoformat(stamp[:19]).replace(tzinfo=UTC)  # strptime costs ~50 us a call
     except ValueError:
         return ""
-    age = (datetime.now(UTC) - when).total_seconds()
+    age = (now - when).total_seconds()
     if age < 60:
         return "just now"
     if age < 3600:
         minutes = int(age // 60)
         return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
-    now = datetime.now(UTC)
     if when.date() == now.date():
         return f"today at {when.strftime('%I:%M %p').lstrip('0').lower()}"
     if when.year == now.year:
@@ -156,7 +155,7 @@ class Renderer:
         for attr in self._plan(tdef, fetch, top):
             out[attr.name] = self.value(row, tdef, attr, fetch, depth)
             if attr.name == "CreationDate":
-                out["_CreatedAt"] = created_at(row.created)
+                out["_CreatedAt"] = created_at(row.created, self.store.clock.now())
         if not top:
             out["_type"] = tdef.type_path
         return out
@@ -202,14 +201,26 @@ class Renderer:
         if name == "Content" and attr.type == "BINARY_DATA":
             blob = self.store.get_blob(row.oid)
             return base64.b64encode(blob).decode("ascii") if blob is not None else ""
-        raw = row.get(name) if name in COLUMNS else row.data.get(name)
+        raw = row.get(name) if name in COLUMNS else None
+        if raw is None:  # permissions keep their Project/Workspace in the document
+            raw = row.data.get(name)
+        if name == "UsageCount" and tdef.name == "Tag":
+            return self._tag_usage(row.oid)
         if attr.type == "OBJECT":
             if raw is None or isinstance(raw, dict):
                 return raw
             return self.ref_value(int(raw), fetch, depth)
+        if raw is None and attr.type == "BOOLEAN":
+            return False  # Rally never answers null for a boolean (docs/emulator.md, Conformance)
         if raw is None:
             return empty_value(attr)
         return raw
+
+    def _tag_usage(self, oid: int) -> int:
+        """Tag.UsageCount: how many live objects carry the tag."""
+        recs = self.store.execute("SELECT count(*) FROM links l JOIN objects o ON o.oid = l.owner AND o.deleted = 0"
+                                  " WHERE l.attr = 'Tags' AND l.target = ?", [oid])
+        return int(recs[0][0])
 
     def ref_value(self, oid: int, fetch: Fetch, depth: int) -> dict[str, Any] | None:
         if oid in self._hidden:

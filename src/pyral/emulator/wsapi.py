@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
-from . import access, envelopes, errors, service
+from . import access, copying, envelopes, errors, service
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
 from .errors import WsapiError
@@ -65,7 +64,7 @@ class Handlers:
         if rt.kind == "schema":
             return self.schema(req, rt, principal)
         tdef = self._type(req, rt.type_name, principal)
-        if rt.kind in ("create", "update", "delete", "collection_add", "collection_remove"):
+        if rt.kind in ("create", "update", "delete", "copy", "collection_add", "collection_remove"):
             self._check_key(req, principal)
         if rt.kind == "query":
             # Rally answers /user and /subscription without a query with the caller's own object
@@ -84,6 +83,9 @@ class Handlers:
         if rt.kind == "delete":
             assert rt.oid is not None
             return self.delete(req, tdef, rt.oid, principal)
+        if rt.kind == "copy":
+            assert rt.oid is not None
+            return self.copy(req, tdef, rt.oid, principal)
         if rt.kind == "collection":
             assert rt.oid is not None
             return self.collection(req, tdef, rt.oid, rt.attr, principal)
@@ -186,7 +188,7 @@ class Handlers:
     def _compile(self, req: Request, tdef: TypeDef, schema: WorkspaceSchema, principal: Principal
                  ) -> tuple[str, list[Any], str]:
         rights = access.policy(self.backend, principal)
-        compiler = QueryCompiler(schema, datetime.now(UTC).date(),
+        compiler = QueryCompiler(schema, self.backend.clock.now().date(),
                                  resolve=lambda sql, params: [int(r[0]) for r in self.store.execute(sql, params)],
                                  visible=None if principal.sub_admin else rights.read_filter)
         try:
@@ -347,6 +349,20 @@ class Handlers:
         except WsapiError as exc:
             return 200, envelopes.operation_result(errors=[exc.message], warnings=ctx.warnings)
         return 200, envelopes.operation_result(obj=self._echo(req, row, principal), warnings=ctx.warnings)
+
+    def copy(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
+        """The copy in the read envelope (the 2025 description answers copy with its read response)."""
+        row = self._get_row(tdef, oid, principal)
+        if row is None:
+            raise errors.not_found_read()
+        row_t = self.backend.schema(row.workspace).get(row.type)
+        assert row_t is not None
+        ctx = self._write_ctx(req, principal, row_t.name)
+        with self.store.transaction(savepoint=True):
+            new = copying.copy(ctx, row_t, row)
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
+        obj = self.renderer(req, new.workspace, principal).objects([new], fetch, top=True)[0]
+        return 200, envelopes.single(row_t.name, obj, ctx.warnings)
 
     def delete(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
         row = self._get_row(tdef, oid, principal)
@@ -587,7 +603,9 @@ class Handlers:
         entries = body.get("Batch") if isinstance(body, dict) else None
         if not isinstance(entries, list):
             return 200, envelopes.batch_result([], ['Cannot parse input stream: expected {"Batch": [ ... ]}'])
-        with self.store.transaction():  # one commit per batch; each entry is its own savepoint
+        # One commit per batch; each entry is its own savepoint; the Lookback history records
+        # the batch as one write (one snapshot per artifact it changed).
+        with self.store.transaction(), service.recorded(self.backend, principal):
             results = [self._batch_entry(req, principal, entry) for entry in entries]
         return 200, envelopes.batch_result(results)
 

@@ -209,17 +209,16 @@ class Reads(Names):
                 owners = [ref for ref, _ in group.owners(attr)]
                 if len(owners) < 2:
                     return None  # nothing to share: a plain collection read is as cheap
-                members: list[dict[str, Any]] = []
-                try:
-                    for start in range(0, len(owners), prefetch.CHUNK):
-                        req = proto.query_request(
-                            inverse.member, fetch="true",
-                            query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
-                            order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
-                            pagesize=proto.MAX_PAGESIZE)
-                        if self._log is not None:
-                            self._log.attribute_get(req.resource())
-                        members.extend((yield from self._fetch_all_raw(req)))
+                requests = [proto.query_request(
+                    inverse.member, fetch="true",
+                    query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
+                    order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
+                    pagesize=proto.MAX_PAGESIZE) for start in range(0, len(owners), prefetch.CHUNK)]
+                if self._log is not None:
+                    for req in requests:
+                        self._log.attribute_get(req.resource())
+                try:  # one query per chunk of owners, sent together
+                    members = yield from self._fetch_all_raw_many(requests)
                 except RallyRESTAPIError:
                     group.loaded[attr] = {}  # the page-wide query was refused: each item reads its own
                 else:

@@ -16,6 +16,7 @@ from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import RallyResponseError
+from ..model import state
 from ..model.entities import Persistable
 from ..model.hydration import Hydrator
 from ..model.prefetch import PageGroup
@@ -156,7 +157,7 @@ class ResultPages:
         if isinstance(raw, dict):
             inst = self.hydrator.make(raw)
             if group is not None and isinstance(inst, Persistable):
-                inst.__dict__["_page_group"] = group
+                state.join_page(inst, group)
             return inst
         return raw
 

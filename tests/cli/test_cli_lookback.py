@@ -102,6 +102,25 @@ def test_chart_svg_and_count_measure(run: Run, sprint: list[int], clean_env: Pat
     assert (root.get("width"), root.get("height")) == ("576pt", "324pt")
 
 
+def test_chart_of_one_iteration(run: Run, emu: Any, rally: Rally, clean_env: Path) -> None:
+    pytest.importorskip("matplotlib")
+    emu.set_clock(T0)
+    sprint = rally.put("Iteration", {"Name": "Sprint 9", "StartDate": "2024-03-01", "EndDate": "2024-03-14",
+                                     "State": "Planning"})
+    inside = rally.put("HierarchicalRequirement", {"Name": "in", "Iteration": sprint.ref})
+    rally.put("HierarchicalRequirement", {"Name": "out"})
+    parent = rally.put("HierarchicalRequirement", {"Name": "parent", "Iteration": sprint.ref})
+    rally.put("HierarchicalRequirement", {"Name": "child", "Parent": parent.ref})
+    emu.advance_clock(DAY)
+    rally.post("HierarchicalRequirement", {"ObjectID": inside.oid, "ScheduleState": "In-Progress"})
+    result = run("chart", "cfd", "--from", "2024-03-01", "--to", "2024-03-03", "--iteration", "Sprint 9")
+    assert result.exit_code == 0, result.stderr
+    # the story in it (two snapshots) and the parent while it had no child (its first snapshot)
+    assert result.stdout.startswith("cfd.png: cfd of 3 snapshots")
+    result = run("chart", "cfd", "--from", "2024-03-01", "--to", "2024-03-03", "--release", "R1")
+    assert result.exit_code == 4 and "no release named 'R1'" in result.stderr
+
+
 def test_chart_of_an_unknown_project_is_not_found(run: Run, emu: Any, clean_env: Path) -> None:
     result = run("chart", "cfd", "--from", "2024-03-01", "--to", "2024-03-04", "--project", "Nowhere")
     assert result.exit_code == 4

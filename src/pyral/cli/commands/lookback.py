@@ -161,6 +161,7 @@ def chart(ctx: click.Context, kind: str, start: datetime, end: datetime, measure
                           hydrate=["ScheduleState"], sort={"_ValidFrom": 1}, compress=True, pagesize=20000)
     snapshots = result.all()
     project = rally.contextHelper.currentProject()[1] or "project"
+    project += "".join(f", {name}" for name in (iteration, release) if name)
     span = f"{first} to {last}"
     if kind == "cfd":
         fig = charts.cfd_figure(cumulative_flow(snapshots, first, last, states=states),

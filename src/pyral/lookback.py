@@ -139,7 +139,8 @@ class LookbackResult:
 
     def __init__(self, query: lbp.LookbackQuery, first: lbp.LookbackPage, *,
                  fetch: Callable[[Request], lbp.LookbackPage],
-                 executor: Callable[[], Executor] | None, limit: int | None = None) -> None:
+                 executor: Callable[[], Executor] | None, limit: int | None = None,
+                 threads: int | None = None) -> None:
         self.query = query
         self.resultCount = first.total
         self.compressedResultCount = first.compressed_count
@@ -154,6 +155,7 @@ class LookbackResult:
         self._fetch = fetch
         self._executor = executor
         self._limit = limit
+        self._threads = threads
         self._iter: Iterator[Snapshot] | None = None
 
     def _load(self, start: int) -> list[dict[str, Any]]:
@@ -164,12 +166,12 @@ class LookbackResult:
         served = 0
         limit = self._limit
         starts = lbp.page_starts(self.query, self._first, limit)
-        workers = worker_count(len(starts), None) if self._executor is not None else 1
+        workers = worker_count(len(starts), self._threads) if self._executor is not None else 1
         self.max_threads = workers
         pages: Iterator[list[dict[str, Any]]] = iter([self._first.results])
         if starts:
-            rest = (ordered_pages(self._executor(), self._load, starts, workers) if self._executor
-                    else (self._load(s) for s in starts))
+            rest = (ordered_pages(self._executor(), self._load, starts, workers)
+                    if self._executor is not None and workers > 1 else (self._load(s) for s in starts))
             pages = itertools.chain(pages, rest)
         for page in pages:
             for raw in page:
@@ -242,21 +244,22 @@ class LookbackMixin:
     def lookback(self, find: Any, fields: lbp.FieldList = None, hydrate: lbp.FieldList = None,
                  sort: Any = None, start: int = 0, pagesize: int | None = None, limit: int | None = None,
                  compress: bool = False, workspace: Any = "current", *,
-                 remove_unauthorized: bool = True) -> LookbackResult:
+                 remove_unauthorized: bool = True, threads: int | None = None) -> LookbackResult:
         """Query snapshots of the Lookback API (``find`` is a Mongo-style dict or JSON text).
 
         ``fields``: names, ``True`` for all, None for Rally's default; ``hydrate``: fields to
         turn from OIDs into names; ``sort``: ``{"_ValidFrom": 1}`` or ``"-_ValidFrom"``;
         ``start`` is 0-based; ``limit`` caps the snapshots returned.  Snapshots in projects the
         user cannot read are dropped (``removeUnauthorizedSnapshots``) unless
-        ``remove_unauthorized=False``.  Rally's errors raise :class:`RallyLookbackError`.
+        ``remove_unauthorized=False``.  ``threads``: pages fetched at once, as for ``Rally.get``
+        (default: 4 when more than two pages remain).  Rally's errors raise :class:`RallyLookbackError`.
         """
         query = lbp.build_query(self._lookback_workspace(workspace), find, fields=fields,
                                 hydrate=hydrate, sort=sort, start=start, pagesize=pagesize, limit=limit,
                                 compress=compress, remove_unauthorized=remove_unauthorized)
         first = self._lookback_page(lbp.lookback_request(query))
         return LookbackResult(query, first, fetch=self._lookback_page, executor=self._page_executor,
-                              limit=limit)
+                              limit=limit, threads=threads)
 
     def lookback_at(self, when: datetime | date | str, find: Any = None, fields: lbp.FieldList = None,
                     hydrate: lbp.FieldList = None, **kwargs: Any) -> LookbackResult:

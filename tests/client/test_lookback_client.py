@@ -81,6 +81,11 @@ def test_pages_are_fetched_concurrently_and_pinned(connect: Connect, emu: Any) -
     assert all(b["find"] == {"_TypeHierarchy": "Defect", "_ValidFrom": {"$lte": result.etl_date}}
                for b in bodies[1:])
     assert result.max_threads == 4 and transport.max_in_flight > 1
+    transport.reset()
+    one_by_one = rally.lookback({"_TypeHierarchy": "Defect"}, fields=["ObjectID"], pagesize=5,
+                                sort={"ObjectID": 1}, threads=1)
+    assert [s.ObjectID for s in one_by_one] == oids
+    assert one_by_one.max_threads == 1 and transport.max_in_flight == 1
 
 
 def test_limit_stops_early(connect: Connect, emu: Any) -> None:

@@ -63,6 +63,11 @@ def test_lookback_table_and_json(run: Run, sprint: list[int]) -> None:
     assert sorted(r["ObjectID"] for r in records) == sorted(sprint) and all(len(r) == 1 for r in records)
 
 
+def test_no_snapshots(run: Run, emu: Any) -> None:
+    result = run("lookback", "--find", '{"ObjectID": 1}', "--format", "csv")
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["ObjectID,_ValidFrom,_ValidTo"]
+
+
 def test_rally_refusal_is_a_usage_error(run: Run, emu: Any) -> None:
     result = run("lookback", "--find", '{"ObjectID": {"$where": "1"}}')
     assert result.exit_code == 2

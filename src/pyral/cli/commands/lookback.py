@@ -86,7 +86,7 @@ def lookback(ctx: click.Context, find_text: str, fields: str | None, hydrate: st
         seen: dict[str, None] = {}
         for snap in snapshots:
             seen.update(dict.fromkeys(snap.data))
-        columns = list(seen)
+        columns = list(seen) or ["ObjectID", "_ValidFrom", "_ValidTo"]
     names = columns
     with output_file(output, newline="" if fmt == "csv" else None) as out:
         write_rows(out, fmt, names, ([snap.get(n) for n in names] for snap in snapshots),

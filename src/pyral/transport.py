@@ -16,7 +16,6 @@ import asyncio
 import email.utils
 import json
 import random
-import ssl
 import threading
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -25,6 +24,7 @@ from typing import Any, Protocol
 
 import httpx
 
+from .certificates import ssl_context
 from .errors import RallyConnectionError, RallyResponseError
 from .log import redact
 from .protocol import ANALYTICS_SERVICE_PATH, SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
@@ -117,10 +117,7 @@ class _TransportBase:
     def _client_options(self, auth: tuple[str, str] | None, headers: Mapping[str, str] | None,
                         verify: bool | str) -> dict[str, Any]:
         """Keyword arguments shared by ``httpx.Client`` and ``httpx.AsyncClient``."""
-        if isinstance(verify, str):  # a CA bundle path
-            verify_arg: bool | ssl.SSLContext = ssl.create_default_context(cafile=verify)
-        else:
-            verify_arg = bool(verify)
+        verify_arg = ssl_context(verify)  # see pyral.certificates for the order
         return {"auth": httpx.BasicAuth(*auth) if auth else None, "headers": dict(headers or {}),
                 "verify": verify_arg, "timeout": httpx.Timeout(self.timeout), "http1": True, "http2": False,
                 "follow_redirects": True,

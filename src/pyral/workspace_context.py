@@ -274,17 +274,16 @@ class RallyContextHelper:
                     self._inflated = "narrow"
             else:
                 ws = self._named_workspace(str(workspace))
-            if project is None:
-                proj, label = None, None
-            elif project in (_UNSET, "", "default", "current"):
+            if project in (_UNSET, None, "", "default", "current"):  # None: what apps pass for "not set"
                 proj = self._pick_default_project(ws)
                 label = proj.name
             else:
-                proj = self.find_project(ws, str(project))
-                if proj is None:
+                found = self.find_project(ws, str(project))
+                if found is None:
                     raise RallyContextError(
                         f"The current Workspace '{ws.name}' does not contain an accessible Project "
                         f"with the name of '{project}'")
+                proj = found
                 label = str(project) if PATH_SEP in str(project) else proj.name
             self._set_current(ws, proj, label)
 

@@ -110,11 +110,15 @@ def test_named_projects_and_inflation(connect: Any, rally: Rally) -> None:
 
 def test_bug_10_7_context_fixes(connect: Any, rally: Rally, capsys: Any) -> None:
     _alt_setup(rally)
-    # project=None: no project scoping instead of TypeError
-    unscoped, sent = connect(project=None)
-    assert unscoped.getProject() is None
-    unscoped.get("Story")
-    assert "project=" not in str(sent.sent[-1].url)
+    # project=None (what apps pass when a setting is empty): the user's defaults, not a TypeError
+    for kwargs in ({"project": None}, {"workspace": None, "project": None}):
+        defaults, sent = connect(**kwargs)
+        assert sent.lines() == ["GET user"]  # the defaults come with the user: one request
+        assert defaults.getWorkspace().Name == "Default Workspace"
+        assert defaults.getProject().Name == "Sample Project"
+        defaults.get("Story")
+        assert f"project=project/{defaults.getProject().oid}&" in str(sent.sent[-1].url)
+        assert len(sent.sent) == 2
     # workspace=None: default workspace, no bogus warning
     connect(workspace=None)
     assert "Unable to use your workspace" not in capsys.readouterr().err

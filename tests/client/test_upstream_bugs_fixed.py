@@ -131,9 +131,9 @@ def test_06_one_rally_rest_api_error_class(rally: Rally) -> None:
 
 def test_07_context_setup_fixes(connect: Any, rally: Rally, capsys: Any) -> None:
     _tree(rally)
-    unscoped, sent = connect(project=None)  # upstream: TypeError
-    assert unscoped.getProject() is None
-    unscoped.get("Story")
+    defaults, sent = connect(project=None)  # upstream: TypeError; here: the user's defaults
+    assert defaults.getProject().Name == "Sample Project"
+    defaults.get("Story", project=None)  # per call, None still means no project scoping
     assert "project" not in sent.sent[-1].url.params
     connect(workspace=None)  # upstream: a bogus warning
     assert "Unable to use your workspace" not in capsys.readouterr().err

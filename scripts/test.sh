@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 .venv/bin/ruff check src tests benchmarks examples scripts
 .venv/bin/mypy
+.venv/bin/lint-imports
 PYRAL_UPSTREAM_PYTHON="$PWD/.venv-upstream/bin/python" .venv/bin/python -m pytest -n 2 "$@"

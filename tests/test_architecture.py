@@ -1,66 +1,54 @@
-"""The two wings never import each other: the client (pyral/...) and the emulator (pyral/emulator/...)."""
+"""The layering is checked by import-linter (contracts in pyproject.toml); the top level of ``pyral``
+holds only public import paths: upstream shims that re-export names, and documented modules."""
 
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
-SRC = Path(__file__).resolve().parents[1] / "src" / "pyral"
-BRIDGES = {"cli"}  # the command line may use both wings
-
-
-def imports_of(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    package = ".".join(path.relative_to(SRC.parent).with_suffix("").parts[:-1])
-    found: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - node.level + 1]
-                module = ".".join([*base, node.module] if node.module else base)
-            else:
-                module = node.module or ""
-            found.add(module)
-            found.update(f"{module}.{alias.name}" for alias in node.names)
-    return found
-
-
-def test_emulator_never_imports_the_client() -> None:
-    offenders = []
-    for path in (SRC / "emulator").rglob("*.py"):
-        for name in imports_of(path):
-            if name.startswith("pyral") and not name.startswith("pyral.emulator"):
-                offenders.append(f"{path.relative_to(SRC)} imports {name}")
-    assert offenders == []
-
-
-def test_client_never_imports_the_emulator() -> None:
-    offenders = []
-    for path in SRC.rglob("*.py"):
-        rel = path.relative_to(SRC)
-        if rel.parts[0] == "emulator" or rel.parts[0] in BRIDGES:
-            continue
-        for name in imports_of(path):
-            if name.startswith("pyral.emulator"):
-                offenders.append(f"{rel} imports {name}")
-    assert offenders == []
-
-
-def test_the_check_sees_imports() -> None:
-    """Guard against a checker that can never fail: it must see known imports."""
-    assert "pyral.emulator.store" in imports_of(SRC / "emulator" / "render.py")
-
-
+ROOT = Path(__file__).resolve().parents[1]
+SRC = ROOT / "src" / "pyral"
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 SHIMS = ("restapi", "rallyresp", "query_builder", "context", "entity", "config", "hydrate", "cargotruck",
          "multiop")
+PUBLIC_MODULES = ("__init__", "_version", "errors", "query", "transport")
+
+
+def lint_imports(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def test_the_import_contracts_hold() -> None:
+    result = lint_imports()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "0 broken" in result.stdout
+
+
+def test_the_checker_sees_a_broken_contract(tmp_path: Path) -> None:
+    """Guard against a checker that can never fail: a contract the code breaks must be reported."""
+    config = tmp_path / "contracts.toml"
+    config.write_text('[tool.importlinter]\nroot_package = "pyral"\n\n'
+                      '[[tool.importlinter.contracts]]\nname = "client without protocol"\n'
+                      'type = "forbidden"\nsource_modules = ["pyral.client"]\n'
+                      'forbidden_modules = ["pyral.protocol"]\n')
+    result = lint_imports("--config", str(config))
+    assert result.returncode != 0
+    assert "1 broken" in result.stdout
+
+
+def test_the_top_level_holds_only_public_import_paths() -> None:
+    loose = sorted(p.stem for p in SRC.glob("*.py"))
+    assert sorted(set(loose) - set(SHIMS) - set(PUBLIC_MODULES)) == []
+    packages = sorted(p.name for p in SRC.iterdir() if (p / "__init__.py").exists())
+    assert packages == ["cli", "client", "emulator", "model", "protocol", "support"]
 
 
 def test_upstream_module_paths_only_re_export() -> None:
-    """The upstream module paths hold imports and ``__all__`` only: logic lives in modern modules."""
+    """The upstream module paths hold imports and ``__all__`` only: logic lives in the layers."""
     for name in SHIMS:
         tree = ast.parse((SRC / f"{name}.py").read_text())
         for node in tree.body:

@@ -5,7 +5,8 @@
 
 from ._version import VERSION_STRING, __version__
 from .client import BatchResults, Rally
-from .entities import CustomField, InvalidRallyTypeNameError, Persistable, classFor
+from .client.response import RallyRESTResponse
+from .client.workspaces import RallyContext, RallyContextHelper
 from .errors import (
     InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
 )
@@ -23,11 +24,10 @@ from .errors import (
     RallyValidationError,
     UnreferenceableOIDError,
 )
+from .model.entities import CustomField, InvalidRallyTypeNameError, Persistable, classFor
+from .model.schema import SchemaItem, SchemaItemAttribute
 from .query import RallyUrlBuilder, where
-from .response import RallyRESTResponse
-from .schema import SchemaItem, SchemaItemAttribute
-from .settings import rallySettings, rallyWorkset
-from .workspace_context import RallyContext, RallyContextHelper
+from .support.settings import rallySettings, rallyWorkset
 
 assert InvalidRallyTypeNameError is _InvalidRallyTypeNameError
 

@@ -1,5 +1,5 @@
-"""Upstream import path ``pyral.cargotruck`` (compatibility shim; see ``pyral.response``)."""
+"""Upstream import path ``pyral.cargotruck`` (compatibility shim; see ``pyral.client.response``)."""
 
-from .response import CargoTruck
+from .client.response import CargoTruck
 
 __all__ = ["CargoTruck"]

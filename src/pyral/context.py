@@ -1,6 +1,6 @@
-"""Upstream import path ``pyral.context``: re-exports of :mod:`pyral.workspace_context` (names only; the logic lives there)."""
+"""Upstream import path ``pyral.context``: re-exports of :mod:`pyral.client.workspaces` (names only; the logic lives there)."""
 
-from .workspace_context import (  # noqa: F401
+from .client.workspaces import (  # noqa: F401
     PATH_SEP,
     UNSET,
     ProjectInfo,

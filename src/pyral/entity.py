@@ -1,6 +1,6 @@
-"""Upstream import path ``pyral.entity``: re-exports of :mod:`pyral.entities` (names only; the logic lives there)."""
+"""Upstream import path ``pyral.entity``: re-exports of :mod:`pyral.model.entities` (names only; the logic lives there)."""
 
-from .entities import (  # noqa: F401
+from .model.entities import (  # noqa: F401
     PORTFOLIO_ITEM_SUB_TYPES,
     AllowedAttributeValue,
     AllowedQueryOperator,

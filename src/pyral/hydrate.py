@@ -1,6 +1,6 @@
 """Upstream import path ``pyral.hydrate``: re-exports of :mod:`pyral.hydration` (names only; the logic lives there)."""
 
-from .hydration import (  # noqa: F401
+from .model.hydration import (  # noqa: F401
     Hydrator,
     is_collection_summary,
     item_type,

@@ -1,6 +1,6 @@
-"""Upstream import path ``pyral.rallyresp`` (compatibility shim; see ``pyral.response``)."""
+"""Upstream import path ``pyral.rallyresp`` (compatibility shim; see ``pyral.client.response``)."""
 
+from .client.response import ErrorResponse, RallyRESTResponse
 from .errors import RallyResponseError
-from .response import ErrorResponse, RallyRESTResponse
 
 __all__ = ["ErrorResponse", "RallyRESTResponse", "RallyResponseError"]

@@ -24,11 +24,11 @@ from typing import Any, Protocol
 
 import httpx
 
-from .certificates import ssl_context
 from .errors import RallyConnectionError, RallyResponseError
-from .log import redact
 from .protocol import ANALYTICS_SERVICE_PATH, SCHEMA_SERVICE_PATH, WEB_SERVICE_PATH, Request
-from .settings import DEFAULT_TIMEOUT
+from .support.certificates import ssl_context
+from .support.log import redact
+from .support.settings import DEFAULT_TIMEOUT
 
 DEFAULT_MAX_RETRIES = 3
 MAX_IN_FLIGHT = 12
@@ -117,7 +117,7 @@ class _TransportBase:
     def _client_options(self, auth: tuple[str, str] | None, headers: Mapping[str, str] | None,
                         verify: bool | str) -> dict[str, Any]:
         """Keyword arguments shared by ``httpx.Client`` and ``httpx.AsyncClient``."""
-        verify_arg = ssl_context(verify)  # see pyral.certificates for the order
+        verify_arg = ssl_context(verify)  # see pyral.support.certificates for the order
         return {"auth": httpx.BasicAuth(*auth) if auth else None, "headers": dict(headers or {}),
                 "verify": verify_arg, "timeout": httpx.Timeout(self.timeout), "http1": True, "http2": False,
                 "follow_redirects": True,

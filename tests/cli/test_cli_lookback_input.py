@@ -14,8 +14,8 @@ import pytest
 from click.testing import Result
 
 from pyral.cli import charts
-from pyral.lookback_metrics import CycleTime, DailySeries, burnup, cumulative_flow
-from pyral.lookback_protocol import parse_time
+from pyral.model.lookback_metrics import CycleTime, DailySeries, burnup, cumulative_flow
+from pyral.protocol.lookback import parse_time
 
 Run = Callable[..., Result]
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+import httpx
 import pytest
 
 from pyral.errors import RallyRESTAPIError
@@ -71,3 +73,37 @@ def test_delete_can_say_why_rally_refused(connect: Any) -> None:
     assert admin.delete("Tag", tag.oid) is False  # upstream's answer: Tags are not deletable
     with pytest.raises(RallyRESTAPIError, match="Unable to delete the Tag: Cannot delete an object of type Tag"):
         admin.delete("Tag", tag.oid, raise_on_error=True)
+
+
+def test_batches_are_as_few_as_rally_accepts_and_sent_together(connect: Any) -> None:
+    from client_helpers import CountingTransport
+
+    from pyral.protocol import BATCH_MAX_ENTRIES, batch_chunks
+
+    assert [len(r) for r in batch_chunks(1000)] == [1000]
+    assert [len(r) for r in batch_chunks(2500)] == [834, 833, 833]
+    assert batch_chunks(0) == [] and [len(r) for r in batch_chunks(1001)] == [501, 500]
+    together = threading.Barrier(3, timeout=60)  # three batches must be on the wire at once
+
+    armed = threading.Event()
+
+    def meet(request: httpx.Request, _seq: int) -> None:
+        if armed.is_set() and request.url.path.endswith("/batch"):
+            together.wait()
+
+    rally, sent = connect(transport=CountingTransport(fault=meet))
+    rally.typedef("Story")  # the schema (read once per instance) is not part of what is counted
+    before = len(sent.sent)
+    made = rally.createMultiple("Story", [{"Name": f"c{i}"} for i in range(1000)])
+    assert len(made) == 1000 and sent.lines()[before:] == ["POST batch"]  # one batch, no extra request
+    before = len(sent.sent)
+    count = 2 * BATCH_MAX_ENTRIES + 1
+    armed.set()
+    made = rally.createMultiple("Story", [{"Name": f"d{i}"} for i in range(count)])
+    armed.clear()
+    assert [m["Name"] for m in made] == [f"d{i}" for i in range(count)]  # results in item order
+    assert sent.lines()[before:] == ["POST batch"] * 3 and sent.max_in_flight == 3
+    before = len(sent.sent)
+    updated = rally.updateMultiple("Story", [{"ObjectID": m["ObjectID"], "Notes": "u"} for m in made])
+    assert len(updated) == count and not updated.failures
+    assert sent.lines()[before:] == ["POST batch"] * 3

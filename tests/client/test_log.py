@@ -1,4 +1,4 @@
-"""Tests for pyral.log: enableLogging/disableLogging semantics, line formats, and redaction."""
+"""Tests for pyral.support.log: enableLogging/disableLogging semantics, line formats, and redaction."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pyral.log import BAD_DEST_WARNING, RallyLog, RedactingFilter, redact, target_of
+from pyral.support.log import BAD_DEST_WARNING, RallyLog, RedactingFilter, redact, target_of
 
 TS = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}"
 SERVICE = "https://rally1.rallydev.com/slm/webservice/v2.0"

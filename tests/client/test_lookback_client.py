@@ -15,8 +15,8 @@ import pytest
 from client_helpers import CountingTransport
 
 from pyral import Rally
+from pyral.client.lookback import LookbackResult, Record, Snapshot
 from pyral.errors import RallyAuthError, RallyContextError, RallyLookbackError, RallyQuerySyntaxError
-from pyral.lookback import LookbackResult, Record, Snapshot
 
 T0 = datetime(2024, 3, 1, 9, tzinfo=UTC)
 DAY = 86400

@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pyral.lookback import Snapshot
-from pyral.lookback_metrics import burnup, cumulative_flow, cycle_times, days_between
+from pyral.client.lookback import Snapshot
+from pyral.model.lookback_metrics import burnup, cumulative_flow, cycle_times, days_between
 
 END = "9999-01-01T00:00:00.000Z"
 

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from pyral import lookback_protocol as lbp
+from pyral.client.lookback import Record, Snapshot
 from pyral.errors import RallyAuthError, RallyLookbackError, RallyQuerySyntaxError, RallyResponseError
-from pyral.lookback import Record, Snapshot
+from pyral.protocol import lookback as lbp
 from pyral.transport import SyncTransport
 
 # The real v2.0 answer quoted in lookback-api.md §5 (CAP21), one result kept.

@@ -1,6 +1,6 @@
 """Which CAs are trusted and which proxy is used, from settings and the environment (issue 10).
 
-Order of trust (see ``pyral.certificates``): ``verify_ssl_cert=False`` is off whatever the
+Order of trust (see ``pyral.support.certificates``): ``verify_ssl_cert=False`` is off whatever the
 environment says; a ``verify_ssl_cert`` path; ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``,
 ``SSL_CERT_FILE``, ``SSL_CERT_DIR``; certifi.  Proxies: ``HTTPS_PROXY``/``https_proxy`` (with or
 without a scheme, as upstream) and ``NO_PROXY``, through a real loopback CONNECT proxy.
@@ -18,8 +18,8 @@ import pytest
 from forward_proxy import ForwardProxy
 
 from pyral import Rally
-from pyral.certificates import CA_VARIABLES, trust_source
 from pyral.errors import RallyConnectionError
+from pyral.support.certificates import CA_VARIABLES, trust_source
 
 ENV = (*CA_VARIABLES, "HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy",
        "NO_PROXY", "no_proxy")

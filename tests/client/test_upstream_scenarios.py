@@ -10,7 +10,7 @@ import pytest
 
 from pyral import Rally
 from pyral.errors import RallyContextError
-from pyral.schema import typedef
+from pyral.model.schema import typedef
 
 
 def test_convenience_basics(rally: Rally) -> None:

@@ -127,7 +127,7 @@ def test_update(world: World, role: str) -> None:
         assert body["Errors"] == [] and after["Notes"] == f"touched by {role}"
         assert int(after["_objectVersion"]) == int(before["_objectVersion"]) + 1
     elif role in READERS:
-        assert body["Errors"] == ["Not authorized to update: Defect"]
+        assert body["Errors"] == [f"Not authorized to update: Defect {world.defect}"]
         assert after == before
     else:
         assert body["Errors"] == [f"Could not read: Could not read Defect {world.defect} to update."]
@@ -145,7 +145,7 @@ def test_delete(world: World, role: str) -> None:
         gone = next(iter(world.admin.get(f"{API}/defect/{victim}").json().values()))
         assert gone["Errors"] == ["Cannot find object to read"]
     elif role in READERS:
-        assert body["Errors"] == ["Not authorized to delete: Defect"]
+        assert body["Errors"] == [f"Not authorized to delete: Defect {victim}"]
         assert still_there is not None and still_there["ObjectID"] == victim
     else:
         assert body["Errors"] == ["Object to delete cannot be null"]
@@ -157,7 +157,8 @@ def test_editor_cannot_write_in_another_project(world: World) -> None:
     body = world.clients["editor"].put(
         f"{API}/defect/create", params={"workspace": f"/workspace/{world.workspace}"},
         json={"Defect": {"Name": "sneaky", "Project": f"/project/{world.other_project}"}}).json()["CreateResult"]
-    assert body["Errors"] == ["Not authorized to create: Defect"]
+    # A project the editor cannot even see reads as a missing reference (nothing about it leaks).
+    assert body["Errors"] == [f"Could not read: Could not read referenced object {world.other_project}"]
     assert world.count_defects() == before
 
 

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from pyral.lookback_metrics import CycleTime, DailySeries
+from pyral.model.lookback_metrics import CycleTime, DailySeries
 
 from .errors import CliError
 

@@ -20,7 +20,7 @@ import click
 
 from pyral.client import Rally
 from pyral.errors import RallyError
-from pyral.settings import SERVER, rallyWorkset, read_config_file
+from pyral.support.settings import SERVER, rallyWorkset, read_config_file
 
 from .errors import EXIT_AUTH, CliError, translate
 

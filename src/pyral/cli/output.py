@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from pyral.entities import CustomField, Persistable
+from pyral.model.entities import CustomField, Persistable
 
 from .errors import usage
 

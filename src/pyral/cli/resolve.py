@@ -7,9 +7,9 @@ import re
 from typing import Any
 
 from pyral.client import Rally
-from pyral.entities import Persistable
 from pyral.errors import InvalidRallyTypeNameError, RallyError
-from pyral.schema import SchemaItem, SchemaItemAttribute
+from pyral.model.entities import Persistable
+from pyral.model.schema import SchemaItem, SchemaItemAttribute
 
 from .errors import CliError, not_found, translate, usage
 

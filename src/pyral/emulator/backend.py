@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import Catalog, CustomAttr, TypeDef, WorkspaceSchema, catalog
@@ -42,6 +42,7 @@ class Principal:
     via_api_key: bool
     session: str | None = None
     defaults: tuple[int | None, int | None] | None = None  # (workspace, project), read once per request
+    cache: dict[str, Any] = field(default_factory=dict)  # per-request memo (the access policy)
 
     @property
     def oid(self) -> int:

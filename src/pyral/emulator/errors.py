@@ -70,8 +70,9 @@ def invalid_value(value: object, attr_display: str, allowed: tuple[str, ...]) ->
                       f"{attr_display} is invalid.  Valid values are: {shown}")
 
 
-def not_authorized(action: str, type_name: str) -> WsapiError:
-    return WsapiError(f"Not authorized to {action}: {type_name}")
+def not_authorized(action: str, type_name: str, oid: int | None = None) -> WsapiError:
+    """``Not authorized to create: Defect``; updates and deletes name the object's ObjectID too."""
+    return WsapiError(f"Not authorized to {action}: {type_name}" + (f" {oid}" if oid is not None else ""))
 
 
 def ignored_element(wrapper: str, field: str) -> str:

@@ -52,6 +52,7 @@ Frag = tuple[str, list[Any]]
 _PREFIX = "Could not parse: "
 MAX_BOOL_NESTING = 100
 MAX_PARAMS = 30_000
+MAX_ORDER_KEYS = 50  # SQLite refuses ORDER BY lists past 2000 terms; no real sort needs 50
 _ORDERING = ("<", "<=", ">", ">=")
 _RANGE_OPS = ("=", "!=", *_ORDERING, "in", "!in", "between", "!between")
 ALLOWED_OPS: dict[str, tuple[str, ...]] = {
@@ -163,9 +164,14 @@ class QueryCompiler:
     """Turns query ASTs and order strings into SQL for ``Store.select`` (alias ``o``)."""
 
     def __init__(self, schema: WorkspaceSchema, today: date | None = None,
-                 resolve: Callable[[str, list[Any]], list[int]] | None = None) -> None:
+                 resolve: Callable[[str, list[Any]], list[int]] | None = None,
+                 visible: Callable[[TypeDef, str], Frag] | None = None) -> None:
         self.schema = schema
         self.today = today
+        # SQL limiting rows of a type (at an alias) to what the caller may read: every object a
+        # dotted path, a collection condition or a sort key passes through is filtered by it, so
+        # a query cannot test or order by values of objects the caller cannot see.
+        self.visible = visible
         # Runs an uncorrelated subquery early so a path like ``Owner.UserName = "x"`` becomes
         # ``Owner IN (<oids>)``: SQLite uses an index for a literal list, not for a subquery.
         self.resolve = resolve
@@ -185,7 +191,10 @@ class QueryCompiler:
         terms: list[str] = []
         has_oid = False
         aliases = _Aliases("s")
-        for key in (order or "").split(","):
+        keys = (order or "").split(",")
+        if len(keys) > MAX_ORDER_KEYS:
+            raise QueryError(f"Cannot sort using more than {MAX_ORDER_KEYS} attributes")
+        for key in keys:
             words = key.split()
             if not words:
                 continue
@@ -253,17 +262,21 @@ class QueryCompiler:
             sub = aliases()
             inner, params, null_ok = self._path(cond, index + 1, op, value, target, sub, aliases)
             ref = value_sql(alias, attr.name)
-            subquery = f"SELECT {sub}.oid FROM objects {sub} WHERE {sub}.deleted = 0 AND ({inner})"
+            vis, vis_params = self._visible(target, sub)
+            subquery = f"SELECT {sub}.oid FROM objects {sub} WHERE {sub}.deleted = 0 AND {vis} AND ({inner})"
+            params = [*vis_params, *params]
             sql = f"{ref} IN ({subquery})"
             if self.resolve is not None:
                 found = self.resolve(subquery + f" LIMIT {RESOLVE_LIMIT + 1}", params)
                 if len(found) <= RESOLVE_LIMIT:
                     sql = f"{ref} IN ({','.join('?' * len(found))})" if found else "0"
                     params = list(found)
-            if null_ok:
+            if null_ok:  # a hidden target reads as null, like a missing one
                 chk = aliases()
+                vis, vis_params = self._visible(target, chk)
                 sql = (f"({ref} IS NULL OR NOT EXISTS (SELECT 1 FROM objects {chk} WHERE {chk}.oid = {ref}"
-                       f" AND {chk}.deleted = 0) OR {sql})")
+                       f" AND {chk}.deleted = 0 AND {vis}) OR {sql})")
+                params = [*vis_params, *params]
             return sql, params, null_ok
         if attr.type == "COLLECTION":
             none_having = op == "=" and value.is_null and not value.items
@@ -284,17 +297,27 @@ class QueryCompiler:
                              f' of type {tdef.name} in the query segment "{cond.path_text}"')
         member_type = self._type(spec.child, cond, attr)
         m = aliases()
+        vis, vis_params = self._visible(member_type, m)
         if spec.kind == "inverse":
             paths = [t.type_path for t in self.schema.catalog.concrete(member_type)] or [member_type.type_path]
             marks = ",".join("?" * len(paths))
             return (member_type, m, f"FROM objects {m} WHERE {m}.type IN ({marks})"
-                    f" AND {value_sql(m, spec.via)} = {alias}.oid AND {m}.deleted = 0", list(paths))
+                    f" AND {value_sql(m, spec.via)} = {alias}.oid AND {m}.deleted = 0 AND {vis}",
+                    [*paths, *vis_params])
         k = aliases()
         if spec.kind == "link":
             return (member_type, m, f"FROM links {k} JOIN objects {m} ON {m}.oid = {k}.target"
-                    f" WHERE {k}.owner = {alias}.oid AND {k}.attr = ? AND {m}.deleted = 0", [attr.name])
+                    f" WHERE {k}.owner = {alias}.oid AND {k}.attr = ? AND {m}.deleted = 0 AND {vis}",
+                    [attr.name, *vis_params])
         return (member_type, m, f"FROM links {k} JOIN objects {m} ON {m}.oid = {k}.owner"
-                f" WHERE {k}.target = {alias}.oid AND {k}.attr = ? AND {m}.deleted = 0", [spec.via])
+                f" WHERE {k}.target = {alias}.oid AND {k}.attr = ? AND {m}.deleted = 0 AND {vis}",
+                [spec.via, *vis_params])
+
+    def _visible(self, tdef: TypeDef, alias: str) -> Frag:
+        if self.visible is None:
+            return "1", []
+        sql, params = self.visible(tdef, alias)
+        return f"({sql})", list(params)
 
     # -- leaf conditions -------------------------------------------------------------------
     @staticmethod
@@ -453,7 +476,7 @@ class QueryCompiler:
     def _sort_expr(self, path: str, tdef: TypeDef, alias: str,
                    aliases: _Aliases) -> tuple[str, AttrDef | None]:
         segs = path.split(".")
-        hops: list[tuple[str, str]] = []
+        hops: list[tuple[str, str, str]] = []
         cur_alias, cur_type = alias, tdef
         expr = ""
         attr: AttrDef | None = None
@@ -472,11 +495,21 @@ class QueryCompiler:
             if target is None:
                 raise QueryError(f"Cannot sort using unknown attribute {path}")
             sub = aliases()
-            hops.append((value_sql(cur_alias, attr.name), sub))
+            hops.append((value_sql(cur_alias, attr.name), sub, self._inline(*self._visible(target, sub))))
             cur_alias, cur_type = sub, target
-        for ref, sub in reversed(hops):
-            expr = f"(SELECT {expr} FROM objects {sub} WHERE {sub}.oid = {ref} AND {sub}.deleted = 0)"
+        for ref, sub, vis in reversed(hops):
+            expr = f"(SELECT {expr} FROM objects {sub} WHERE {sub}.oid = {ref} AND {sub}.deleted = 0 AND {vis})"
         return expr, attr
+
+    @staticmethod
+    def _inline(sql: str, params: list[Any]) -> str:
+        """A visibility filter as plain SQL (ORDER BY terms take no parameters): its values are
+        ObjectIDs, written as integer literals."""
+        parts = sql.split("?")
+        if len(parts) != len(params) + 1:
+            raise QueryError("Cannot sort: unexpected visibility filter")
+        return "".join(p + (str(int(v)) if i < len(params) else "") for i, (p, v) in
+                       enumerate(zip(parts, [*params, None], strict=True)))
 
     @staticmethod
     def _sort_value(alias: str, attr: AttrDef) -> str:

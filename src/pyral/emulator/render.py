@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import base64
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -126,7 +126,13 @@ class Renderer:
     schema: WorkspaceSchema
     base: str
     subscription: int
+    # Which of these rows may the caller read?  A reference to anything else renders as null.
+    visible: Callable[[list[Row]], set[int]] | None = None
+    # SQL limiting rows of a type (at an alias) to what the caller may read: collection counts
+    # count only the members the caller could list.
+    readable: Callable[[TypeDef, str], tuple[str, list[Any]]] | None = None
     _rows: dict[int, Row] = field(default_factory=dict)
+    _hidden: set[int] = field(default_factory=set)
     _counts: dict[tuple[int, str], int] = field(default_factory=dict)
     _tag_names: dict[tuple[int, str], list[dict[str, str]]] = field(default_factory=dict)
 
@@ -206,12 +212,16 @@ class Renderer:
         return raw
 
     def ref_value(self, oid: int, fetch: Fetch, depth: int) -> dict[str, Any] | None:
+        if oid in self._hidden:
+            return None
         row = self._rows.get(oid)
         if row is None:
             row = self.store.get(oid)
             if row is None:
                 return None
-            self._rows[oid] = row
+            self._admit({oid: row})
+            if oid in self._hidden:
+                return None
         nested = fetch.nested() if depth + 1 < MAX_DEPTH else Fetch("none")
         if nested.mode == "list":
             return self.obj(row, nested, depth=depth + 1)
@@ -259,11 +269,19 @@ class Renderer:
                         if isinstance(v, int):
                             ref_ids.add(v)
         missing = [o for o in ref_ids if o not in self._rows]
-        loaded = self.store.get_many(missing)
-        self._rows.update(loaded)
+        loaded = self._admit(self.store.get_many(missing))
         nested = fetch.nested()
         if nested.mode == "list" and loaded:
             self._prefetch(list(loaded.values()), nested, depth + 1)
+
+    def _admit(self, loaded: dict[int, Row]) -> dict[int, Row]:
+        """Keep loaded reference targets; the ones the caller may not read are remembered as hidden."""
+        if self.visible is not None and loaded:
+            seen = self.visible(list(loaded.values()))
+            self._hidden.update(o for o in loaded if o not in seen)
+            loaded = {o: r for o, r in loaded.items() if o in seen}
+        self._rows.update(loaded)
+        return loaded
 
     def _load_counts(self, rows: Iterable[Row], tdef: TypeDef, attr: AttrDef) -> None:
         spec = attr.collection
@@ -273,26 +291,31 @@ class Renderer:
         if spec is None or not oids:
             return
         marks = ",".join("?" * len(oids))
+        member = self.schema.get(spec.child)
+        alias = "c" if spec.kind == "inverse" else "t"
+        vis, vis_args = (self.readable(member, alias) if self.readable is not None and member is not None
+                         else ("1", []))
         if spec.kind == "inverse":
-            child = self.schema.get(spec.child)
-            if child is None:
+            if member is None:
                 return
-            types = [t.type_path for t in self.schema.catalog.concrete(child)]
+            types = [t.type_path for t in self.schema.catalog.concrete(member)]
             tmarks = ",".join("?" * len(types))
             from .store import value_sql
 
             col = value_sql("c", spec.via)
             recs = self.store.execute(
                 f"SELECT {col}, count(*) FROM objects c WHERE c.deleted = 0 AND c.type IN ({tmarks})"
-                f" AND {col} IN ({marks}) GROUP BY {col}", [*types, *oids])
+                f" AND {col} IN ({marks}) AND ({vis}) GROUP BY {col}", [*types, *oids, *vis_args])
         elif spec.kind == "link":
             recs = self.store.execute(
                 "SELECT l.owner, count(*) FROM links l JOIN objects t ON t.oid = l.target AND t.deleted = 0"
-                f" WHERE l.attr = ? AND l.owner IN ({marks}) GROUP BY l.owner", [attr.name, *oids])
+                f" WHERE l.attr = ? AND l.owner IN ({marks}) AND ({vis}) GROUP BY l.owner",
+                [attr.name, *oids, *vis_args])
         elif spec.kind == "reverse":
             recs = self.store.execute(
                 "SELECT l.target, count(*) FROM links l JOIN objects t ON t.oid = l.owner AND t.deleted = 0"
-                f" WHERE l.attr = ? AND l.target IN ({marks}) GROUP BY l.target", [spec.via, *oids])
+                f" WHERE l.attr = ? AND l.target IN ({marks}) AND ({vis}) GROUP BY l.target",
+                [spec.via, *oids, *vis_args])
         else:
             recs = self._virtual_counts(tdef, attr, list(rows))
         for owner, count in recs:

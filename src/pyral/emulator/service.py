@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
+import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import access, derive, errors, ranking
+from . import access, derive, errors, ranking, richtext
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef
 from .errors import WsapiError
@@ -25,8 +25,6 @@ from .store import Row, now_iso
 
 PI_STATES = ("Discovering", "Developing", "Measuring", "Done")
 PRELIMINARY_ESTIMATES = (("XS", 1), ("S", 3), ("M", 5), ("L", 8), ("XL", 13))
-# Markup Rally's HTML whitelist refuses in text fields.
-UNSAFE_HTML = re.compile(r"<\s*/?\s*(script|iframe|object|embed|style)\b|javascript\s*:|<[^>]*\son\w+\s*=", re.IGNORECASE)
 SILENT_KEYS = {"ObjectID", "FormattedID", "_ref", "_type", "_refObjectName", "_refObjectUUID",
                "_objectVersion", "_rallyAPIMajor", "_rallyAPIMinor", "_CreatedAt", "Errors", "Warnings"}
 
@@ -74,7 +72,8 @@ def resolve_ref(ctx: WriteContext, attr: AttrDef | None, value: Any, *, target: 
         raise errors.bad_reference(value.get("_ref") if isinstance(value, dict) and "_ref" in value else value)
     type_seg, oid = parsed
     row = ctx.store.get(oid)
-    if row is None:
+    if row is None or not _may_reference(ctx, row):
+        # An object the caller may not see, or of another workspace, reads as a missing one.
         raise WsapiError(f'Could not read: Object not found for Object ID: {oid}' if type_seg is None
                          else f"Could not read: Could not read referenced object {oid}")
     schema = ctx.backend.schema(row.workspace or ctx.workspace)
@@ -92,6 +91,17 @@ def resolve_ref(ctx: WriteContext, attr: AttrDef | None, value: Any, *, target: 
     return row
 
 
+def _may_reference(ctx: WriteContext, row: Row) -> bool:
+    """A reference in a write must name an object the caller can see, in the same workspace."""
+    if ctx.principal is None:
+        return True
+    tdef = ctx.backend.catalog.get(row.type)
+    if (tdef is not None and tdef.workspace_scoped and ctx.workspace is not None and row.workspace is not None
+            and row.workspace != ctx.workspace and tdef.name != "Workspace"):
+        return False
+    return access.policy(ctx.backend, ctx.principal).can_read(row)
+
+
 def coerce(ctx: WriteContext, tdef: TypeDef, attr: AttrDef, value: Any) -> Any:
     """Validate one input value for ``attr``; returns what is stored."""
     kind = attr.type
@@ -105,7 +115,7 @@ def coerce(ctx: WriteContext, tdef: TypeDef, attr: AttrDef, value: Any) -> Any:
         if isinstance(value, dict | list):
             raise WsapiError(f"Validation error: {tdef.name}.{attr.name} must be a string")
         text = value if isinstance(value, str) else (str(value).lower() if isinstance(value, bool) else str(value))
-        if UNSAFE_HTML.search(text):
+        if not richtext.allowed(text):
             raise WsapiError(f"Validation error: {tdef.name}.{attr.name} contained invalid input. "
                              "Search 'HTML Whitelist' at help.rallydev.com for details.")
         if attr.allowed and len(attr.allowed) > 0 and attr.constrained and text not in attr.allowed:
@@ -129,17 +139,19 @@ def coerce(ctx: WriteContext, tdef: TypeDef, attr: AttrDef, value: Any) -> Any:
             if isinstance(value, bool):
                 raise ValueError
             number = float(value)
-            if number != int(number):
+            if not math.isfinite(number) or number != int(number) or abs(number) >= 2**63:
                 raise ValueError
             return int(number)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise WsapiError(f'Validation error: Cannot convert "{value}" to an integer for {tdef.name}.{attr.name}') from None
     if kind in ("QUANTITY", "DECIMAL"):
         try:
             if isinstance(value, bool):
                 raise ValueError
             number = float(value)
-        except (TypeError, ValueError):
+            if not math.isfinite(number):
+                raise ValueError
+        except (TypeError, ValueError, OverflowError):
             raise WsapiError(f'Validation error: Cannot convert "{value}" to a number for {tdef.name}.{attr.name}') from None
         return int(number) if number.is_integer() and kind == "QUANTITY" and not isinstance(value, float) else number
     if kind == "DATE":
@@ -238,7 +250,10 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
             project = _project_for(ctx, tdef, data, project, workspace)
         if tdef.name == "Project":
             return _create_project_from_payload(ctx, workspace, data)
-        _check_write(ctx, tdef, workspace, project, "create")
+        if ctx.principal is not None:
+            rights = access.policy(ctx.backend, ctx.principal)
+            if not rights.may_write(tdef.name, workspace, rights.governing_new(tdef, data, project)):
+                raise errors.not_authorized("create", tdef.name)
         _type_rules_on_create(ctx, tdef, data, workspace, project)
         for attr in ctx.backend.catalog.required_on_create(tdef):
             if attr.name == "Project":
@@ -282,8 +297,7 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
         elif tdef.name in ("Workspace", "Subscription"):
             _require_sub_admin(ctx, "update", tdef)
         else:
-            _check_write(ctx, tdef, row.workspace, row.project if tdef.has_project else
-                         (row.oid if tdef.name == "Project" else None), "update")
+            _require_write(ctx, row, "update")
         before = Row(**{**row.__dict__, "data": dict(row.data)})
         scalars, colls = _split_payload(ctx, tdef, payload, creating=False)
         changes: list[tuple[AttrDef, Any, Any]] = []
@@ -293,9 +307,14 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
                 if stored is None:
                     raise errors.should_not_be_null(tdef.name, "Project")
                 if stored != row.project:
-                    _check_write(ctx, tdef, row.workspace, stored, "update")
+                    if ctx.principal is not None and not access.policy(ctx.backend, ctx.principal).may_write(
+                            tdef.name, row.workspace, stored):
+                        raise errors.not_authorized("update", tdef.name, row.oid)
                     changes.append((attr, row.project, stored))
                     row.project = stored
+                    # Task.Project is derived from its WorkProduct: tasks move with it.
+                    ctx.store.execute("UPDATE objects SET project = ? WHERE type = 'Task' AND"
+                                      " json_extract(data, '$.\"WorkProduct\"') = ?", [stored, row.oid])
                 continue
             if attr.name == "Content" and tdef.name == "AttachmentContent":
                 ctx.store.put_blob(row.oid, stored)
@@ -324,7 +343,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
         if tdef.name in ("User",):
             _require_sub_admin(ctx, "delete", tdef)
         else:
-            _check_write(ctx, tdef, row.workspace, row.project if tdef.has_project else None, "delete")
+            _require_write(ctx, row, "delete")
         if tdef.is_artifact:
             _recycle(ctx, tdef, row)
             for child in ctx.store.select("o.deleted = 0 AND o.type = 'Task' AND json_extract(o.data, '$.\"WorkProduct\"') = ?",
@@ -372,7 +391,7 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
     spec = attr.collection
     out: list[Row] = []
     with ctx.store.transaction(savepoint=True):
-        _check_write(ctx, tdef, owner.workspace, owner.project if tdef.has_project else None, "update")
+        _require_write(ctx, owner, "update")
         child_t = schema.get(spec.child)
         for item in items:
             if isinstance(item, dict) and "_ref" not in item:
@@ -386,6 +405,7 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
                 out.append(create(sub, concrete, {**item, spec.via: owner.oid}))
                 continue
             target = resolve_ref(ctx, None, item, target=spec.child if spec.child != "DomainObject" else None)
+            _require_write(ctx, target, "update")
             if spec.kind == "link":
                 ctx.store.add_links(owner.oid, attr.name, [target.oid])
             elif spec.kind == "reverse":
@@ -407,9 +427,10 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
     with ctx.store.transaction(savepoint=True):
-        _check_write(ctx, tdef, owner.workspace, owner.project if tdef.has_project else None, "update")
+        _require_write(ctx, owner, "update")
         for item in items:
             target = resolve_ref(ctx, None, item)
+            _require_write(ctx, target, "update")
             if spec.kind == "link":
                 ctx.store.remove_links(owner.oid, attr.name, [target.oid])
             elif spec.kind == "reverse":
@@ -485,15 +506,12 @@ def _require_sub_admin(ctx: WriteContext, action: str, tdef: TypeDef) -> None:
         raise errors.not_authorized(action, tdef.name)
 
 
-def _check_write(ctx: WriteContext, tdef: TypeDef, workspace: int | None, project: int | None, action: str) -> None:
-    if ctx.principal is None:
+def _require_write(ctx: WriteContext, row: Row, action: str) -> None:
+    """Refuse with Rally's ``Not authorized to <action>: <Type> <OID>`` unless the access module allows."""
+    if ctx.principal is None or access.policy(ctx.backend, ctx.principal).can_write(row):
         return
-    if tdef.has_project or tdef.name == "Project":
-        ok = access.can_write_project(ctx.backend, ctx.principal, workspace, project)
-    else:
-        ok = access.can_write_workspace(ctx.backend, ctx.principal, workspace)
-    if not ok:
-        raise errors.not_authorized(action, tdef.name)
+    tdef = ctx.backend.catalog.get(row.type)
+    raise errors.not_authorized(action, tdef.name if tdef else row.type, row.oid)
 
 
 def _check_user_edit(ctx: WriteContext, row: Row) -> None:
@@ -626,9 +644,10 @@ def _create_user(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> R
 def _create_project_from_payload(ctx: WriteContext, workspace: int | None, data: dict[str, Any]) -> Row:
     if workspace is None:
         raise errors.should_not_be_null("Project", "Workspace")
-    if ctx.principal is not None and not access.workspace_admin(ctx.backend, ctx.principal, workspace):
+    rights = access.policy(ctx.backend, ctx.principal) if ctx.principal is not None else None
+    if rights is not None and not rights.is_workspace_admin(workspace):
         parent = data.get("Parent")
-        if not (parent and access.project_roles(ctx.backend, ctx.principal).get(int(parent)) == "Admin"):
+        if not (parent and rights.roles().get(int(parent)) == "Admin"):
             raise errors.not_authorized("create", "Project")
     if not data.get("Name"):
         raise errors.should_not_be_null("Project", "Name")
@@ -649,7 +668,7 @@ def create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
 def _create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
     """A workspace custom field: ``{"Name", "AttributeType", "TypeDefinition", ...}``."""
     workspace = _workspace_for(ctx, payload)
-    if ctx.principal is not None and not access.workspace_admin(ctx.backend, ctx.principal, workspace):
+    if ctx.principal is not None and not access.policy(ctx.backend, ctx.principal).is_workspace_admin(workspace):
         raise errors.not_authorized("create", "AttributeDefinition")
     name = str(payload.get("Name") or "").strip()
     if not name:
@@ -715,7 +734,7 @@ def _create_permission(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]
         ws = resolve_ref(ctx, None, values["workspace"], target="Workspace")
         workspace = data["Workspace"] = ws.oid
         data["Name"] = f"{ws.data.get('Name')} {role}"
-    if ctx.principal is not None and not access.workspace_admin(ctx.backend, ctx.principal, workspace):
+    if ctx.principal is not None and not access.policy(ctx.backend, ctx.principal).is_workspace_admin(workspace):
         raise errors.not_authorized("create", tdef.name)
     existing = ctx.store.select(
         f"o.type = ? AND o.deleted = 0 AND json_extract(o.data, '$.\"User\"') = ? AND "

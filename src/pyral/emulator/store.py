@@ -103,6 +103,7 @@ SCOPED_JSON = ("ScheduleState", "State", "Owner", "Iteration", "Release", "Paren
 LOWER_NAME = "lower(json_extract(data, '$.\"Name\"'))"
 
 FIRST_OID = 100_000_001
+INT64 = range(-2**63, 2**63)  # what SQLite can bind; any other ObjectID names nothing
 
 
 def now_iso() -> str:
@@ -257,6 +258,8 @@ class Store:
         return row
 
     def get(self, oid: int, *, include_deleted: bool = False) -> Row | None:
+        if oid not in INT64:
+            return None
         with self.lock:
             rec = self.conn.execute(_SELECT + " WHERE oid = ?", (oid,)).fetchone()
         if rec is None:
@@ -267,7 +270,7 @@ class Store:
         return row
 
     def get_many(self, oids: Iterable[int]) -> dict[int, Row]:
-        wanted = sorted({int(o) for o in oids if o is not None})
+        wanted = sorted({int(o) for o in oids if o is not None and int(o) in INT64})
         out: dict[int, Row] = {}
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]

@@ -8,6 +8,7 @@ with Rally's texts in ``Errors``; scoping, paging and fetch shaping follow the p
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -16,17 +17,20 @@ from . import access, envelopes, errors, service
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
 from .errors import WsapiError
+from .payload import load_json
 from .query_compiler import QueryCompiler
 from .query_parser import QueryError, parse_query
 from .refs import API_PREFIX, object_ref, parse_ref
 from .render import META, Fetch, Renderer
 from .routing import Request, Route, route
 from .store import Row, value_sql
+from .store import sqlite3 as sqlite
 
 DEFAULT_PAGESIZE = 20
 MAX_PAGESIZE = 2000
 MAX_START = 2**62  # beyond any store; keeps SQLite's 64-bit OFFSET from overflowing
 Result = tuple[int, dict[str, Any]]
+log = logging.getLogger("pyral.emulator")
 
 
 class Handlers:
@@ -39,7 +43,13 @@ class Handlers:
     # -- entry -----------------------------------------------------------------------------
     def handle(self, req: Request, rt: Route, principal: Principal) -> Result:
         try:
-            return self._dispatch(req, rt, principal)
+            try:
+                return self._dispatch(req, rt, principal)
+            except (OverflowError, RecursionError, sqlite.OperationalError) as exc:
+                # Input past a limit of SQLite or Python (a number, a nesting, a statement size):
+                # the request is refused like any bad input; its transaction was already undone.
+                log.warning("refused %s %s: %s: %s", req.method, req.path, type(exc).__name__, exc)
+                raise WsapiError(f"Could not parse: the request exceeds a limit of the server ({exc})") from None
         except WsapiError as exc:
             if rt.kind == "create":
                 return 200, envelopes.create_result(None, [exc.message], exc.warnings)
@@ -120,7 +130,7 @@ class Handlers:
         default, _ = self.backend.user_defaults(principal)
         if default:
             return default
-        visible = access.readable_workspaces(self.backend, principal)
+        visible = None if principal.sub_admin else access.policy(self.backend, principal).visible_workspaces()
         rows = self.store.select("o.type = 'Workspace' AND o.deleted = 0", [],
                                  order="json_extract(o.data, '$.\"Name\"'), o.oid")
         for row in rows:
@@ -128,8 +138,11 @@ class Handlers:
                 return row.oid
         return None
 
-    def renderer(self, req: Request, workspace: int | None) -> Renderer:
-        return Renderer(self.store, self.backend.schema(workspace), req.base, self.backend.subscription)
+    def renderer(self, req: Request, workspace: int | None, principal: Principal) -> Renderer:
+        rights = access.policy(self.backend, principal)
+        return Renderer(self.store, self.backend.schema(workspace), req.base, self.backend.subscription,
+                        visible=None if principal.sub_admin else rights.visible,
+                        readable=None if principal.sub_admin else rights.read_filter)
 
     def _paging(self, req: Request) -> tuple[int, int]:
         try:
@@ -167,29 +180,15 @@ class Handlers:
 
     def _visibility(self, tdef: TypeDef, principal: Principal, workspace: int | None, alias: str = "o"
                     ) -> tuple[str, list[Any]]:
-        """SQL limiting rows to what the principal may read."""
-        if tdef.name == "Workspace":
-            visible_ws = access.readable_workspaces(self.backend, principal)
-            if visible_ws is None:
-                return "1", []
-            marks = ",".join("?" * len(visible_ws)) or "NULL"
-            return f"{alias}.oid IN ({marks})", sorted(visible_ws)
-        readable = access.readable_projects(self.backend, principal, workspace)
-        if readable is None:
-            return "1", []
-        marks = ",".join("?" * len(readable)) or "NULL"
-        if tdef.name == "Project":
-            return f"{alias}.oid IN ({marks})", sorted(readable)
-        if tdef.has_project:
-            return f"{alias}.project IN ({marks})", sorted(readable)
-        if tdef.workspace_scoped:
-            visible_ws = access.readable_workspaces(self.backend, principal) or set()
-            return ("1", []) if workspace in visible_ws else ("0", [])
-        return "1", []
+        """SQL limiting rows to what the principal may read (the access module decides)."""
+        return access.policy(self.backend, principal).read_filter(tdef, alias)
 
-    def _compile(self, req: Request, tdef: TypeDef, schema: WorkspaceSchema) -> tuple[str, list[Any], str]:
+    def _compile(self, req: Request, tdef: TypeDef, schema: WorkspaceSchema, principal: Principal
+                 ) -> tuple[str, list[Any], str]:
+        rights = access.policy(self.backend, principal)
         compiler = QueryCompiler(schema, datetime.now(UTC).date(),
-                                 resolve=lambda sql, params: [int(r[0]) for r in self.store.execute(sql, params)])
+                                 resolve=lambda sql, params: [int(r[0]) for r in self.store.execute(sql, params)],
+                                 visible=None if principal.sub_admin else rights.read_filter)
         try:
             node = parse_query(req.param("query") or "")
             where, params = compiler.where(node, tdef) if node is not None else ("1", [])
@@ -207,7 +206,7 @@ class Handlers:
         start, size = self._paging(req)
         members = self._members(req, tdef, schema)
         union = self.backend.catalog.union(tdef, members) if tdef.abstract else tdef
-        where, params, order = self._compile(req, union, schema)
+        where, params, order = self._compile(req, union, schema, principal)
         types = [t.type_path for t in members]
         clauses = [f"o.type IN ({','.join('?' * len(types))})", "o.deleted = 0"]
         args: list[Any] = list(types)
@@ -252,7 +251,7 @@ class Handlers:
         total = self.store.count(sql, args)
         rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default=default_fetch)
-        results = self.renderer(req, workspace).objects(rows, fetch)
+        results = self.renderer(req, workspace, principal).objects(rows, fetch)
         return 200, envelopes.query_result(results, total, start, size)
 
     def current(self, req: Request, tdef: TypeDef, principal: Principal) -> Result:
@@ -261,7 +260,7 @@ class Handlers:
         row = self.store.get(oid)
         assert row is not None
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        obj = self.renderer(req, None).objects([row], fetch, top=True)[0]
+        obj = self.renderer(req, None, principal).objects([row], fetch, top=True)[0]
         return 200, envelopes.single(tdef.name, obj)
 
     # -- read ------------------------------------------------------------------------------
@@ -277,19 +276,7 @@ class Handlers:
         return row
 
     def _may_read(self, row: Row, tdef: TypeDef, principal: Principal) -> bool:
-        if principal.sub_admin:
-            return True
-        if tdef.name == "Workspace":
-            visible = access.readable_workspaces(self.backend, principal)
-            return visible is None or row.oid in visible
-        if tdef.name == "Project":
-            return access.can_read_project(self.backend, principal, row.workspace, row.oid)
-        if tdef.has_project:
-            return access.can_read_project(self.backend, principal, row.workspace, row.project)
-        if tdef.workspace_scoped and row.workspace:
-            visible = access.readable_workspaces(self.backend, principal)
-            return visible is None or row.workspace in visible
-        return True
+        return access.policy(self.backend, principal).can_read(row)
 
     def read(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
         if tdef.name == "AttributeDefinition" and oid < 0:
@@ -300,19 +287,14 @@ class Handlers:
         row_t = self.backend.schema(row.workspace).get(row.type)
         assert row_t is not None
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        obj = self.renderer(req, row.workspace).objects([row], fetch, top=True)[0]
+        obj = self.renderer(req, row.workspace, principal).objects([row], fetch, top=True)[0]
         if row_t.name == "AttributeDefinition":
             obj.update(self._custom_attrdef_fields(req, row))
         return 200, envelopes.single(row_t.name, obj)
 
     # -- writes ----------------------------------------------------------------------------
     def _payload(self, req: Request, tdef: TypeDef | None) -> tuple[str, Any]:
-        if len(req.body) == 0:
-            raise WsapiError("Cannot parse input stream due to I/O error as JSON document: the body is empty")
-        try:
-            body = json.loads(req.body)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WsapiError(f"Cannot parse input stream due to I/O error as JSON document: {exc}") from None
+        body = load_json(req.body)
         if not isinstance(body, dict) or len(body) != 1:
             raise WsapiError("Cannot parse input stream as JSON document: expected one object keyed by the type name")
         key, value = next(iter(body.items()))
@@ -329,9 +311,9 @@ class Handlers:
         return service.WriteContext(self.backend, principal, workspace.oid if workspace else None,
                                     project.oid if project else None, wrapper)
 
-    def _echo(self, req: Request, row: Row) -> dict[str, Any]:
+    def _echo(self, req: Request, row: Row, principal: Principal) -> dict[str, Any]:
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        obj = self.renderer(req, row.workspace).objects([row], fetch, top=True)[0]
+        obj = self.renderer(req, row.workspace, principal).objects([row], fetch, top=True)[0]
         obj["_type"] = self.backend.schema(row.workspace).get(row.type).type_path  # type: ignore[union-attr]
         return obj
 
@@ -351,7 +333,7 @@ class Handlers:
             row = self._write_and_rank(req, ctx, lambda: service.create(ctx, tdef, payload))
         except WsapiError as exc:
             return 200, envelopes.create_result(None, [exc.message], ctx.warnings)
-        return 200, envelopes.create_result(self._echo(req, row), warnings=ctx.warnings)
+        return 200, envelopes.create_result(self._echo(req, row, principal), warnings=ctx.warnings)
 
     def update(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
         row = self._get_row(tdef, oid, principal)
@@ -364,7 +346,7 @@ class Handlers:
             row = self._write_and_rank(req, ctx, lambda: service.update(ctx, target, payload))
         except WsapiError as exc:
             return 200, envelopes.operation_result(errors=[exc.message], warnings=ctx.warnings)
-        return 200, envelopes.operation_result(obj=self._echo(req, row), warnings=ctx.warnings)
+        return 200, envelopes.operation_result(obj=self._echo(req, row, principal), warnings=ctx.warnings)
 
     def delete(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
         row = self._get_row(tdef, oid, principal)
@@ -399,7 +381,7 @@ class Handlers:
         child = schema.get(spec.child)
         if child is None:
             raise WsapiError(f'Could not read: "{name}" is not a collection of {row_t.name}')
-        where, params, order = self._compile(req, child, schema)
+        where, params, order = self._compile(req, child, schema, principal)
         default_order = req.param("order") in (None, "")
         types = [t.type_path for t in self.backend.catalog.concrete(child)]
         clauses = [f"o.type IN ({','.join('?' * len(types))})", "o.deleted = 0"]
@@ -436,10 +418,7 @@ class Handlers:
         if row is None:
             raise errors.not_found_read()
         row_t, attr = self._collection_attr(tdef, row, name)
-        try:
-            body = json.loads(req.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise WsapiError(f"Cannot parse input stream due to I/O error as JSON document: {exc}") from None
+        body = load_json(req.body, empty={})
         items: Any = None
         if isinstance(body, dict):
             for key, value in body.items():
@@ -454,7 +433,7 @@ class Handlers:
             fetch = Fetch.parse(req.param("fetch"), None, default="none")
             if fetch.mode == "none":
                 fetch = Fetch("list", frozenset({"name", "objectid"}))
-            rendered = self.renderer(req, row.workspace).objects(added, fetch)
+            rendered = self.renderer(req, row.workspace, principal).objects(added, fetch)
             return 200, envelopes.operation_result(results=rendered, warnings=ctx.warnings)
         service.collection_remove(ctx, row, attr, items)
         return 200, envelopes.operation_result(warnings=ctx.warnings)
@@ -602,9 +581,9 @@ class Handlers:
     def batch(self, req: Request, principal: Principal) -> Result:
         self._check_key(req, principal)
         try:
-            body = json.loads(req.body or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
-            return 200, envelopes.batch_result([], [f"Cannot parse input stream due to I/O error as JSON document: {exc}"])
+            body = load_json(req.body, empty={})
+        except WsapiError as exc:
+            return 200, envelopes.batch_result([], [exc.message])
         entries = body.get("Batch") if isinstance(body, dict) else None
         if not isinstance(entries, list):
             return 200, envelopes.batch_result([], ['Cannot parse input stream: expected {"Batch": [ ... ]}'])

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import click
 
 from pyral.client import Rally
-from pyral.schema import SchemaItem
+from pyral.model.schema import SchemaItem
 
 from ..errors import CliError, usage
 from ..output import FORMATS

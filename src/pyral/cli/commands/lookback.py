@@ -10,11 +10,11 @@ from typing import Any
 import click
 
 from pyral.client import Rally
+from pyral.client.lookback import LookbackResult
 from pyral.errors import RallyLookbackError
-from pyral.lookback import LookbackResult
-from pyral.lookback_metrics import SCHEDULE_STATES, burnup, cumulative_flow, cycle_times
-from pyral.lookback_protocol import end_of_day, iso
+from pyral.model.lookback_metrics import SCHEDULE_STATES, burnup, cumulative_flow, cycle_times
 from pyral.protocol import oid_from_ref
+from pyral.protocol.lookback import end_of_day, iso
 
 from .. import charts
 from ..connect import connection_options, session

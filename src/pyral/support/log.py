@@ -28,7 +28,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
-from pyral.settings import timestamp
+from pyral.support.settings import timestamp
 
 LOGGER_NAME = "pyral"
 INTERACTION_LEVEL = logging.DEBUG

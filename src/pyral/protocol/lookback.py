@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from .errors import RallyAuthError, RallyLookbackError, RallyQuerySyntaxError, RallyResponseError
-from .protocol import Request
+from ..errors import RallyAuthError, RallyLookbackError, RallyQuerySyntaxError, RallyResponseError
+from .requests import Request
 
 MAX_PAGESIZE = 20000
 FIELDS_TRUE_PAGESIZE = 100

@@ -1,25 +1,21 @@
-"""Sans-I/O core of the client: WSAPI request descriptions and envelope parsing.
+"""What a WSAPI request is: :class:`Request`, the request builders, refs and argument checks.
 
 Nothing here touches a socket.  :class:`Request` describes one HTTP exchange (method, path
 relative to the service root, ordered query parameters, JSON body); the builder functions
-produce the exact requests the client sends; :func:`parse_envelope` turns a decoded JSON body
-into an :class:`Envelope` (kind, errors, warnings, paging numbers, result items).
-A transport (sync today, async later) only has to send a :class:`Request` and hand back status,
-headers and the decoded body.
+produce the exact requests both clients send.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from .errors import RallyResponseError
-from .settings import KILO_PAGESIZE, SCHEMA_SERVICE, WEB_SERVICE, WS_API_VERSION
-from .settings import MAX_ITEMS as _MAX_ITEMS
-from .settings import MAX_PAGESIZE as _MAX_PAGESIZE
+from ..support.settings import KILO_PAGESIZE, SCHEMA_SERVICE, WEB_SERVICE, WS_API_VERSION
+from ..support.settings import MAX_ITEMS as _MAX_ITEMS
+from ..support.settings import MAX_PAGESIZE as _MAX_PAGESIZE
 
 WEB_SERVICE_PATH = f"{WEB_SERVICE}/{WS_API_VERSION}"
 SCHEMA_SERVICE_PATH = f"{SCHEMA_SERVICE}/{WS_API_VERSION}"
@@ -66,102 +62,6 @@ class Request:
 
     def __repr__(self) -> str:
         return f"Request({self.method} {self.service}:{self.resource()})"
-
-
-@dataclass
-class Envelope:
-    """A parsed WSAPI answer.
-
-    ``kind`` is upstream's request type: ``Query``, ``Operation``, ``Create``, ``Update``,
-    ``Delete``, ``Batch`` or ``ImpliedQuery`` (single-object read).  ``results`` holds the
-    items to iterate; ``obj`` the ``Object`` of a create/update or the single object read.
-    """
-
-    kind: str
-    key: str
-    data: dict[str, Any]
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    total: int = 0
-    start: int = 0
-    page_size: int = 0
-    results: list[Any] = field(default_factory=list)
-    obj: dict[str, Any] | None = None
-
-
-_RESULT_KINDS = {
-    "QueryResult": "Query",
-    "OperationResult": "Operation",
-    "CreateResult": "Create",
-    "UpdateResult": "Update",
-    "DeleteResult": "Delete",
-    "BatchResult": "Batch",
-}
-
-
-def _as_int(value: Any) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return 0
-
-
-def _as_messages(value: Any) -> list[str]:
-    if not value:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
-
-
-def parse_envelope(body: Any, target: str | None = None) -> Envelope:
-    """Classify and unpack a decoded WSAPI JSON body.
-
-    ``target`` is the expected type name of a single-object read (used only to pick the key
-    when the body has several); raises :class:`RallyResponseError` for anything that is not a
-    WSAPI envelope.
-    """
-    if not isinstance(body, dict) or not body:
-        raise RallyResponseError(f"Response is not a WSAPI JSON envelope: {str(body)[:120]}")
-    for key, kind in _RESULT_KINDS.items():
-        if key in body and isinstance(body[key], dict):
-            data = body[key]
-            env = Envelope(kind=kind, key=key, data=data,
-                           errors=_as_messages(data.get("Errors")),
-                           warnings=_as_messages(data.get("Warnings")),
-                           total=_as_int(data.get("TotalResultCount")),
-                           start=_as_int(data.get("StartIndex")),
-                           page_size=_as_int(data.get("PageSize")))
-            results = data.get("Results")
-            env.results = list(results) if isinstance(results, list) else []
-            obj = data.get("Object")
-            env.obj = obj if isinstance(obj, dict) else None
-            return env
-    if body.get("_CreatedAt") == "just now" and "_ref" in body:
-        return Envelope(kind="Create", key="", data=body, obj=body)
-    key = _pick_object_key(body, target)
-    inner = body[key]
-    if not isinstance(inner, dict):
-        raise RallyResponseError(f"missing _Xx_Result specifier for target {target or key}")
-    obj = {k: v for k, v in inner.items() if k not in ("Errors", "Warnings")}
-    obj.setdefault("_type", key)
-    env = Envelope(kind="ImpliedQuery", key=key, data=inner,
-                   errors=_as_messages(inner.get("Errors")),
-                   warnings=_as_messages(inner.get("Warnings")),
-                   total=1, start=1, page_size=1, results=[obj], obj=obj)
-    return env
-
-
-def _pick_object_key(body: Mapping[str, Any], target: str | None) -> str:
-    keys = [k for k, v in body.items() if isinstance(v, dict)]
-    if not keys:
-        raise RallyResponseError("Response carries no object")
-    if target:
-        wanted = target.split("/")[-1].lower()
-        for k in keys:
-            if k.lower() == wanted or k.lower() == target.lower():
-                return k
-    return keys[0]
 
 
 # --------------------------------------------------------------------------------------------
@@ -340,15 +240,7 @@ def schema_request(workspace_oid: int | str) -> Request:
 
 
 # --------------------------------------------------------------------------------------------
-# error text helpers
-
-_INVALID_KEY = "invalid key"
-
-
-def is_invalid_key_error(errors: Iterable[str]) -> bool:
-    """True when Rally rejected the security token (``Not authorized ...: Invalid key``)."""
-    return any(_INVALID_KEY in e.lower() for e in errors)
-
+# argument checks
 
 def _checked_int(name: str, value: Any, minimum: int) -> int:
     try:

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import certifi
 
-from .errors import RallyConnectionError
+from ..errors import RallyConnectionError
 
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 

@@ -1,6 +1,6 @@
 """Flow metrics from Lookback snapshots: cumulative flow, burn-up, cycle time (pure functions).
 
-Input is any iterable of snapshots (:class:`pyral.lookback.Snapshot` or plain dicts) that carry
+Input is any iterable of snapshots (:class:`pyral.client.lookback.Snapshot` or plain dicts) that carry
 ``ObjectID``, ``_ValidFrom``, ``_ValidTo`` and the measured fields.  A day's value is the state at
 the end of that day (midnight UTC of the next day), the convention of Rally's own charts.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from .lookback_protocol import parse_time
+from ..protocol.lookback import parse_time
 
 SCHEDULE_STATES = ("Defined", "In-Progress", "Completed", "Accepted", "Released")
 DONE_STATES = ("Accepted", "Released")

@@ -19,8 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import RallyContextError, RallyRESTAPIError
-from .protocol import collection_request, context_params, oid_from_ref, read_request, ref_path
+from ..errors import RallyContextError, RallyRESTAPIError
+from ..protocol import collection_request, context_params, oid_from_ref, read_request, ref_path
 
 __all__ = ["ProjectInfo", "RallyContext", "RallyContextError", "RallyContextHelper",
            "RallyRESTAPIError", "WorkspaceInfo"]

@@ -4,7 +4,7 @@ The class tree and names follow upstream pyral (``classFor`` maps Rally type nam
 classes).  Differences, all deliberate:
 
 * every instance holds the ``Rally`` instance that produced it (no module-global cache), and
-  lazy loads go through that instance;
+  lazy loads go through that instance's public :class:`~pyral.model.loader.Loader` interface;
 * a PortfolioItem subtype instance is of class ``PortfolioItem_<Sub>`` (a ``PortfolioItem``
   subclass), its ``_type`` and ``typePath`` are the real type path (``PortfolioItem/Feature``)
   and its ``ref`` is ``portfolioitem/feature/<oid>`` (upstream: class ``PortfolioItem``,
@@ -19,16 +19,16 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from .errors import (
+from ..errors import (
     InvalidRallyTypeNameError,
     RallyNotFoundError,
     UnrecognizedAllowedValuesReference,
     UnreferenceableOIDError,
 )
-from .protocol import ref_path
+from ..protocol import ref_path
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Rally
+    from .loader import Loader
 
 __all__ = [
     "CustomField",
@@ -54,7 +54,7 @@ class Persistable:
     _type: ClassVar[str] = "Persistable"
 
     def __init__(self, oid: int | str | None, name: str | None, resource_url: str,
-                 context: Any = None, rally: Rally | None = None) -> None:
+                 context: Any = None, rally: Loader | None = None) -> None:
         d = self.__dict__
         d["oid"] = oid
         d["Name"] = name if name is not None else "Unknown"
@@ -74,9 +74,9 @@ class Persistable:
         return ref_path(self.__dict__.get("_ref") or "")
 
     @property
-    def rally(self) -> Rally | None:
+    def rally(self) -> Loader | None:
         """The ``Rally`` instance this object came from (None after unpickling)."""
-        rally: Rally | None = self.__dict__.get("_rally_ref")
+        rally: Loader | None = self.__dict__.get("_rally_ref")
         return rally
 
     # -- attribute access ----------------------------------------------------------------
@@ -88,19 +88,19 @@ class Persistable:
             return value
         rally = self.rally
         if not self.__dict__.get("_complete") and rally is not None and not self._known_absent(name, rally):
-            rally._hydrate_in_place(self)
+            rally.load_all(self)
             found, value = self._lookup(name)
             if found:
                 return value
         raise AttributeError(f"{self.__class__.__name__} instance has no attribute: '{name}'")
 
-    def _known_absent(self, name: str, rally: Rally) -> bool:
+    def _known_absent(self, name: str, rally: Loader) -> bool:
         """True when a read cannot produce ``name``: it was fetched and Rally left it out, or
         the type's schema has no such attribute (so a lazy load would be a wasted request)."""
         fetched = self.__dict__.get("_fetched") or ()
         if name in fetched or ("c_" + name.replace(" ", "")) in fetched:
             return True
-        return rally._schema_lacks(self, name)
+        return rally.schema_lacks(self, name)
 
     def _lookup(self, name: str) -> tuple[bool, Any]:
         d = self.__dict__
@@ -118,7 +118,7 @@ class Persistable:
         rally = self.rally
         if rally is None:
             raise UnreferenceableOIDError(f"{self.__class__.__name__} OID {self.oid}: no Rally instance")
-        return rally._expand_collection(self, attr)
+        return rally.load_collection(self, attr)
 
     def attributes(self) -> list[str]:
         """Sorted attribute names (pending collections included, bookkeeping excluded)."""

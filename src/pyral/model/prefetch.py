@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .protocol import oid_from_ref, ref_path, type_path_from_ref
+from ..protocol import oid_from_ref, ref_path, type_path_from_ref
 
 CHUNK = 40  # owners per query: keeps the query string a few KB long
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..protocol import oid_from_ref, type_path_from_ref
 from .entities import CustomField, Persistable, PortfolioItem, class_for_type
-from .protocol import oid_from_ref, type_path_from_ref
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Rally
+    from .loader import Loader
 
 _DROP = frozenset({"_rallyAPIMajor", "_rallyAPIMinor", "_objectVersion", "Errors", "Warnings"})
 _MAX_DEPTH = 8
@@ -53,7 +53,7 @@ class Hydrator:
     ``fetched``: the attribute names of a fetch list (absent from an item means Rally has none).
     """
 
-    def __init__(self, rally: Rally | None, *, complete: bool, hydrated: bool,
+    def __init__(self, rally: Loader | None, *, complete: bool, hydrated: bool,
                  context: Any = None, fetched: frozenset[str] = frozenset()) -> None:
         self.rally = rally
         self.complete = complete

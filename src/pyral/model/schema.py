@@ -13,8 +13,8 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ..protocol import ref_path
 from .entities import AllowedAttributeValue, UnrecognizedAllowedValuesReference
-from .protocol import ref_path
 
 _ALLOWED_VALUES_REF = re.compile(r"^https?://.*/\w+/-?\d+/AllowedValues$")
 

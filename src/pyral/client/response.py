@@ -9,53 +9,36 @@ order.  A failed page raises :class:`RallyResponseError`; nothing calls ``sys.ex
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from .entities import Persistable
-from .errors import RallyResponseError
-from .hydration import Hydrator
-from .prefetch import PageGroup
-from .protocol import MAX_ITEMS, Envelope, Request, page_request, parse_envelope
-from .transport import HTTPResponse
+from ..errors import RallyResponseError
+from ..model.entities import Persistable
+from ..model.hydration import Hydrator
+from ..model.prefetch import PageGroup
+from ..protocol import (
+    AUTO_THREADS,
+    MAX_ITEMS,
+    MAX_THREADS,
+    Envelope,
+    Reply,
+    Request,
+    concurrency,
+    further_starts,
+    known_error_text,
+    page_request,
+    response_state,
+    servable,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .client import Rally
+    from ..model.loader import Loader
 
 __all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "ErrorResponse", "RallyRESTResponse", "RallyResponseError"]
 
-MAX_THREADS = 12
-AUTO_THREADS = 4
 T = TypeVar("T")
-_AUTH_TEXTS = ("An Authentication object was not found in the SecurityContext",
-               "Error 401 The username or password you entered is incorrect.")
-
-
-def error_texts(http: HTTPResponse) -> list[str]:
-    """Error messages for a non-200 answer (the WSAPI ``Errors`` if the body has them)."""
-    try:
-        env = parse_envelope(http.json())
-        if env.errors:
-            return env.errors
-    except RallyResponseError:
-        pass
-    text = http.text.strip()
-    for known in _AUTH_TEXTS:
-        if known in text:
-            return [known]
-    return [text[:500] if text else f"HTTP {http.status_code}"]
-
-
-def worker_count(pages: int, threads: int | None) -> int:
-    """Concurrent page loads for ``pages`` further pages: ``threads`` if given (0/None: 4 when
-    more than two pages remain, else 1), never more than :data:`MAX_THREADS` or ``pages``."""
-    if pages <= 0:
-        return 1
-    wanted = (AUTO_THREADS if pages > 2 else 1) if not threads else int(threads)
-    return max(1, min(wanted, MAX_THREADS, pages))
 
 
 def ordered_pages(executor: Executor, load: Callable[[int], T], starts: list[int],
@@ -83,88 +66,65 @@ def ordered_pages(executor: Executor, load: Callable[[int], T], starts: list[int
 class RallyRESTResponse:
     """Upstream-compatible response: attributes, ``next()``, iteration, truthiness, repr."""
 
-    def __init__(self, rally: Rally | None, request: Request, http: HTTPResponse, *,
+    def __init__(self, rally: Loader | None, request: Request, http: Reply, *,
                  hydrator: Hydrator | None = None, limit: int = MAX_ITEMS,
                  threads: int | None = None,
-                 fetch_page: Callable[[Request], Envelope] | None = None) -> None:
+                 fetch_page: Callable[[Request], Envelope] | None = None,
+                 executor: Callable[[], Executor] | None = None) -> None:
         self._rally = rally
         self.session = getattr(rally, "session", None)
         self.context = getattr(rally, "contextHelper", None)
         self.request = request
         self.resource = request.resource()
         self.target = request.path.split("?")[0].rstrip("/").split("/")[-1]
-        self.status_code = http.status_code
-        self.headers = http.headers
+        self.headers = getattr(http, "headers", {})
         self.hydrator = hydrator or Hydrator(rally, complete=False, hydrated=False)
         self.threads = threads
         self.max_threads = 1
         self.debug = False
         self._limit = limit
         self._fetch_page = fetch_page
+        self._executor = executor
         self._served = 0
         self._servable = 0
         self._curIndex = 0
         self._page: list[Any] = []
-        self.content: Any = None
-        self.data: dict[str, Any] = {}
         self.request_type = "Operation"
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
         self.startIndex = 0
         self.pageSize = 0
         self.resultCount = 0
-        self._envelope: Envelope | None = None
-        if http.status_code != 200:
-            self.errors = error_texts(http)
-            self.content = {"OperationResult": {"Errors": self.errors, "Warnings": [], "Results": []}}
-            self.data = self.content["OperationResult"]
-        else:
-            body = http.json()
-            env = parse_envelope(body, self.target)
-            self._envelope = env
-            self.content = body
-            self.data = env.data
+        state = response_state(http, self.target)
+        self.status_code = state.status_code
+        self.errors: list[str] = state.errors
+        self.warnings: list[str] = state.warnings
+        self.content: Any = state.content
+        self.data: dict[str, Any] = state.data
+        self._envelope: Envelope | None = state.envelope
+        env = state.envelope
+        if env is not None:
             self.request_type = env.kind
-            self.errors = env.errors
-            self.warnings = env.warnings
             self.startIndex = env.start
             self.pageSize = env.page_size
             self.resultCount = env.total
             self._page = list(env.results)
-            if env.errors:
-                self.status_code = 422
-            else:
-                self._servable = self._compute_servable(env)
+            if not env.errors:
+                self._servable = servable(env, self._limit)
         self._iter: Iterator[Any] | None = None
 
     # ------------------------------------------------------------------------------------
-    def _compute_servable(self, env: Envelope) -> int:
-        if env.kind != "Query":
-            return len(env.results)
-        total = env.total
-        if env.start > 1:
-            total = total - env.start + 1
-        return max(0, min(total, self._limit))
-
-    def _workers(self, pages: int) -> int:
-        if self._fetch_page is None:
-            return 1
-        return worker_count(pages, self.threads)
-
     def _generate(self) -> Iterator[Any]:
-        servable = self._servable
+        wanted = self._servable
         first = self._page
         group = self._group(first)
         for raw in first:
-            if self._served >= servable:
+            if self._served >= wanted:
                 return
             yield self._serve(raw, group)
-        if self._served >= servable or not first or self.request_type != "Query":
+        if self._served >= wanted or not first or self.request_type != "Query":
             return
-        size = self.pageSize or len(first)
-        origin = self.startIndex if self.startIndex > 0 else 1
-        starts = [origin + k * size for k in range(1, math.ceil(servable / size))]
-        workers = self._workers(len(starts))
+        assert self._envelope is not None
+        starts = further_starts(self._envelope, len(first), wanted)
+        workers = concurrency(self.threads, len(starts)) if self._fetch_page is not None else 1
         self.max_threads = workers
         for page in self._pages(starts, workers):
             self._page = page
@@ -172,18 +132,18 @@ class RallyRESTResponse:
                 return
             group = self._group(page)
             for raw in page:
-                if self._served >= servable:
+                if self._served >= wanted:
                     return
                 yield self._serve(raw, group)
-            if self._served >= servable:
+            if self._served >= wanted:
                 return
 
     def _pages(self, starts: list[int], workers: int) -> Iterator[list[Any]]:
-        if workers <= 1 or self._rally is None:
+        if workers <= 1 or self._executor is None:
             for start in starts:
                 yield self._load_page(start)
             return
-        yield from ordered_pages(self._rally._page_executor(), self._load_page, starts, workers)
+        yield from ordered_pages(self._executor(), self._load_page, starts, workers)
 
     def _load_page(self, start: int) -> list[Any]:
         assert self._fetch_page is not None
@@ -194,10 +154,6 @@ class RallyRESTResponse:
         except Exception as exc:  # network errors, timeouts
             raise RallyResponseError(f"Unable to retrieve the page of results at start={start}: {exc}") \
                 from exc
-        if env.errors:
-            raise RallyResponseError(
-                f"Unable to retrieve the page of results at start={start}: {env.errors[0]}",
-                errors=env.errors, warnings=env.warnings)
         return list(env.results)
 
     def _group(self, page: list[Any]) -> PageGroup | None:
@@ -251,10 +207,7 @@ class ErrorResponse:
     """Upstream's fake response for a failed HTTP exchange, with the paging fields it lacked."""
 
     def __init__(self, status_code: int, problem: Any) -> None:
-        text = problem.decode("utf-8", "replace") if isinstance(problem, bytes) else str(problem)
-        for known in _AUTH_TEXTS:
-            if known in text:
-                text = known
+        text = known_error_text(problem)
         self.status_code = status_code
         self.headers = {"placeholder": True}
         self.errors = [text]

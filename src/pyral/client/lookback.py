@@ -1,6 +1,6 @@
 """Rally's Lookback API on ``Rally``: snapshots, paged results and the common questions.
 
-``rally.lookback(find, ...)`` sends the query built by :mod:`pyral.lookback_protocol` and
+``rally.lookback(find, ...)`` sends the query built by :mod:`pyral.protocol.lookback` and
 returns a :class:`LookbackResult`: an iterator of :class:`Snapshot` objects whose later pages
 are fetched concurrently by the same machinery as ``Rally.get`` (the instance's page pool).
 ``lookback_at`` answers "what did these items look like at a date", ``lookback_transitions``
@@ -17,15 +17,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from . import lookback_protocol as lbp
-from .errors import RallyContextError
-from .protocol import is_oid, oid_from_ref
-from .response import ordered_pages, worker_count
+from ..errors import RallyContextError
+from ..protocol import concurrency, is_oid, oid_from_ref
+from ..protocol import lookback as lbp
+from .response import ordered_pages
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .protocol import Request
-    from .transport import HTTPResponse
-    from .workspace_context import RallyContextHelper
+    from ..protocol import Request
+    from ..transport import HTTPResponse
+    from .workspaces import RallyContextHelper
 
 __all__ = ["LookbackResult", "Record", "Snapshot", "Transition"]
 
@@ -166,7 +166,7 @@ class LookbackResult:
         served = 0
         limit = self._limit
         starts = lbp.page_starts(self.query, self._first, limit)
-        workers = worker_count(len(starts), self._threads) if self._executor is not None else 1
+        workers = concurrency(self._threads, len(starts)) if self._executor is not None else 1
         self.max_threads = workers
         pages: Iterator[list[dict[str, Any]]] = iter([self._first.results])
         if starts:

@@ -1,0 +1,210 @@
+"""Reads: queries (``get``/``find``), single reads, collection URLs and lazy loads of entities."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from .. import protocol as proto
+from ..errors import (
+    RallyError,
+    RallyRESTAPIError,
+)
+from ..model import prefetch
+from ..model.entities import (
+    Persistable,
+)
+from ..model.hydration import Hydrator, fetch_names
+from ..protocol import Envelope, Request
+from ..query import format_fetch, format_order, format_query
+from .names import Names
+from .response import RallyRESTResponse
+from .workspaces import RallyContext
+
+
+class Reads(Names):
+    """Reads: queries (``get``/``find``), single reads, collection URLs and lazy loads of entities."""
+
+    def _page_envelope(self, req: Request) -> Envelope:
+        return proto.expect_page(self._send(req), dict(req.params).get("start", "?"))
+
+    def _response(self, req: Request, hydrator: Hydrator, *, limit: int = proto.MAX_ITEMS,
+                  threads: int | None = None) -> RallyRESTResponse:
+        http = self._send(req)
+        resp = RallyRESTResponse(self, req, http, hydrator=hydrator, limit=limit, threads=threads,
+                                 fetch_page=self._page_envelope, executor=self._page_executor)
+        if self._log is not None:
+            self._log.query_result(resp.status_code, req.path, resp.resultCount, resp.errors)
+        return resp
+
+    def _fetch_spec(self, official: str, fetch: Any) -> tuple[str, bool, bool]:
+        """(fetch text, complete, hydrated) for a ``fetch`` argument."""
+        if isinstance(fetch, tuple) and len(fetch) == 1 and isinstance(fetch[0], str):
+            fetch = fetch[0]
+        if isinstance(fetch, list | tuple):
+            names = self.validateAttributeNames(official, {str(n).strip(): None for n in fetch if
+                                                           str(n).strip()})
+            text = ",".join(names) or "false"
+        else:
+            text = format_fetch(fetch)
+        if text == "true":
+            return text, True, True
+        if text == "false":
+            return text, False, False
+        return text, False, True
+
+    def get(self, entity: str, fetch: Any = False, query: Any = None, order: Any = None,
+            **kwargs: Any) -> Any:
+        """Query ``entity``; returns a :class:`RallyRESTResponse` (or an instance, see ``instance``).
+
+        kwargs: ``instance, pagesize, start, limit, workspace, project, projectScopeUp,
+        projectScopeDown, threads``.  ``instance=True`` returns the item when exactly one
+        matches, None when none does, and the response otherwise.
+        """
+        official = self._official_name(entity)
+        if kwargs.get("_disableAugments"):
+            ctx: RallyContext | None = None
+            params: list[tuple[str, str]] = []
+        else:
+            ctx, params = self.contextHelper.resolve(kwargs)
+        fetch_text, complete, hydrated = self._fetch_spec(official, fetch)
+        query_text = format_query(query) if query not in (None, "", [], {}, ()) else ""
+        order_text = format_order(order) if order else ""
+        pagesize = proto.clamp_pagesize(kwargs.get("pagesize", proto.DEFAULT_PAGESIZE))
+        start = proto.checked_start(kwargs.get("start", 1))
+        limit = proto.checked_limit(kwargs.get("limit", proto.MAX_ITEMS))
+        threads = kwargs.get("threads")
+        req = proto.query_request(official, fetch=fetch_text, query=query_text or None,
+                                  order=order_text or None, context=params, pagesize=pagesize,
+                                  start=start)
+        self.hydration = "full" if hydrated else "shell"
+        hydrator = Hydrator(self, complete=complete, hydrated=hydrated, context=ctx,
+                            fetched=fetch_names(fetch_text))
+        resp = self._response(req, hydrator, limit=limit,
+                              threads=int(threads) if threads is not None else None)
+        if kwargs.get("instance"):
+            if resp.errors:
+                return resp
+            if resp.resultCount == 1:
+                return resp.next()
+            if resp.resultCount == 0:
+                return None
+        return resp
+
+    find = get
+
+    def _single(self, path: str, *, ctx: RallyContext | None = None,
+                workspace_ref: str | None = None) -> Persistable:
+        """Read one object by its service-relative path; raises on failure."""
+        ws_ref = workspace_ref or (ctx.workspace_ref if ctx else self.contextHelper.currentWorkspaceRef())
+        req = proto.read_request(path, context=proto.context_params(ws_ref, None))
+        obj = proto.expect_object(self._send(req), path)
+        inst = Hydrator(self, complete=True, hydrated=True, context=ctx).make(obj)
+        assert isinstance(inst, Persistable)
+        return inst
+
+    def schema_lacks(self, inst: Persistable, name: str) -> bool:
+        """True when the schema of ``inst``'s type (loaded once per workspace) has no ``name`` (:class:`Loader`)."""
+        d = inst.__dict__
+        typ = d.get("typePath") or d.get("_type") or inst._type
+        ctx = d.get("_context")
+        try:
+            schema = self._schema(getattr(ctx, "workspace_ref", None))
+        except RallyError:
+            return False  # unknown: let the read decide
+        item = schema.find(str(typ))
+        return item is not None and item.attribute(name) is None
+
+    def load_all(self, inst: Persistable) -> None:
+        """Load every attribute of ``inst`` (one GET), in place (:class:`~pyral.model.loader.Loader`)."""
+        with self._stripe(inst):
+            d = inst.__dict__
+            if d.get("_complete"):
+                return
+            ref = d.get("_ref")
+            if not ref:
+                d["_complete"] = True
+                return
+            ctx = d.get("_context")
+            ws_ref = getattr(ctx, "workspace_ref", None) or self.contextHelper.currentWorkspaceRef()
+            req = proto.read_request(proto.ref_path(ref), context=proto.context_params(ws_ref, None))
+            if self._log is not None:
+                self._log.attribute_get(req.resource())
+            obj = proto.expect_full_object(self._transport.send(req), f"{inst.__class__.__name__} OID {inst.oid}")
+            Hydrator(self, complete=True, hydrated=True, context=ctx).fill(inst, obj)
+            d["_hydrated"] = True
+            d["_complete"] = True
+
+    def load_collection(self, inst: Persistable, attr: str) -> Any:
+        """Fetch a pending collection attribute (all pages, items complete) and cache it (:class:`Loader`)."""
+        with self._stripe(inst):
+            d = inst.__dict__
+            if attr in d:
+                return d[attr]
+            url = d["_lazy"][attr]
+            ctx = d.get("_context")
+            ws_ref = getattr(ctx, "workspace_ref", None) or self.contextHelper.currentWorkspaceRef()
+            hydrator = Hydrator(self, complete=True, hydrated=True, context=ctx)
+            inverse = prefetch.inverse_for(d.get("_ref") or "", attr)
+            group = d.get("_page_group")
+            raws = (self._page_members(group, attr, inverse, d.get("_ref") or "", ws_ref)
+                    if group is not None and inverse is not None else None)
+            if raws is not None:
+                items = [hydrator.make(raw) for raw in raws]
+            else:
+                req = proto.collection_request(proto.ref_path(url), fetch="true",
+                                               order=inverse.order if inverse else None,
+                                               context=proto.context_params(ws_ref, None))
+                if self._log is not None:
+                    self._log.attribute_get(req.resource())
+                resp = self._response(req, hydrator)
+                if resp.errors:
+                    raise RallyRESTAPIError(f"Unable to load {attr}: {resp.errors[0]}", errors=resp.errors)
+                items = list(resp)
+            d[attr] = items
+            d["_lazy"].pop(attr, None)
+            return items
+
+    def _page_members(self, group: prefetch.PageGroup, attr: str, inverse: prefetch.Inverse,
+                      owner_ref: str, ws_ref: str | None) -> list[dict[str, Any]] | None:
+        """Members of ``attr`` for every item of a page, loaded once (see :mod:`pyral.prefetch`)."""
+        with group.lock:
+            if attr not in group.loaded:
+                owners = [ref for ref, _ in group.owners(attr)]
+                if len(owners) < 2:
+                    return None  # nothing to share: a plain collection read is as cheap
+                members: list[dict[str, Any]] = []
+                try:
+                    for start in range(0, len(owners), prefetch.CHUNK):
+                        req = proto.query_request(
+                            inverse.member, fetch="true",
+                            query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
+                            order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
+                            pagesize=proto.MAX_PAGESIZE)
+                        if self._log is not None:
+                            self._log.attribute_get(req.resource())
+                        members.extend(self._fetch_all_raw(req))
+                except RallyRESTAPIError:
+                    group.loaded[attr] = {}  # the page-wide query was refused: each item reads its own
+                else:
+                    group.store(attr, inverse, members)
+            return group.members(attr, owner_ref)
+
+    def getCollection(self, collection_url: str, **kwargs: Any) -> RallyRESTResponse:
+        """Query a collection URL (any scheme/host: only the path after ``/v2.0/`` is used)."""
+        parts = urlsplit(collection_url)
+        path = proto.ref_path(parts.path if parts.scheme else collection_url.split("?")[0])
+        given = dict(parse_qsl(parts.query, keep_blank_values=True))
+        fetch = given.pop("fetch", kwargs.get("fetch", "true"))
+        fetch_text = format_fetch(fetch)
+        params = [] if kwargs.get("_disableAugments") else proto.context_params(
+            self.contextHelper.currentWorkspaceRef(), None)
+        req = proto.collection_request(path, fetch=fetch_text, query=given.get("query") or None,
+                                       order=given.get("order") or None, context=params,
+                                       pagesize=proto.clamp_pagesize(given.get("pagesize",
+                                                                               proto.MAX_PAGESIZE)),
+                                       start=proto.checked_start(given.get("start", 1)))
+        complete = fetch_text == "true"
+        return self._response(req, Hydrator(self, complete=complete, hydrated=fetch_text != "false",
+                                            context=self.contextHelper.currentContext(),
+                                            fetched=fetch_names(fetch_text)))

@@ -203,10 +203,23 @@ def test_dotted_paths_do_not_reveal_hidden_targets(world: World, linked: int, ro
     assert world.users["peeker"].rows("defect", query=query, fetch="ObjectID") != []
     # ... nor through a collection of a visible owner, nor through a hidden reference read as null
     story_ref = world.ref("HierarchicalRequirement", world.a2_objects["HierarchicalRequirement"])
-    assert world.users[role].rows("defect", query="(Requirement = null)", fetch="ObjectID") != []
     assert linked in {_oid(r) for r in world.users[role].rows("defect", query="(Requirement.Name = null)",
                                                                 fetch="ObjectID")}
-    assert story_ref  # the story is A2's; sorting by its name must not fail or leak either
+    # a reference condition sees a hidden target as null: no probing by ObjectID
+    def oids(client: Wsapi, query: str) -> set[int]:
+        return {_oid(r) for r in client.rows("defect", query=query, fetch="ObjectID", pagesize=2000)}
+
+    assert linked in oids(world.admin, f"(Requirement = {story_ref})")
+    assert linked not in oids(world.users[role], f"(Requirement = {story_ref})")
+    assert linked not in oids(world.admin, f"(Requirement != {story_ref})")
+    assert linked in oids(world.users[role], f"(Requirement != {story_ref})")
+    assert linked not in oids(world.admin, "(Requirement = null)")
+    assert linked in oids(world.users[role], "(Requirement = null)")
+    assert linked in oids(world.admin, "(Requirement != null)")
+    assert linked not in oids(world.users[role], "(Requirement != null)")
+    assert linked in oids(world.users[role], f"(Requirement in null,{story_ref})")
+    assert linked not in oids(world.users[role], f"(Requirement in {story_ref})")
+    # sorting by the hidden story's name must not fail (nor place the row by that name)
     rows = world.users[role].rows("defect", order="Requirement.Name desc", fetch="ObjectID")
     assert linked in {_oid(r) for r in rows}
 
@@ -379,3 +392,45 @@ def test_collection_counts_leave_out_hidden_members(world: World) -> None:
     assert counts == {"admin": 3, "viewer": 1, "editor": 1, "peeker": 3}
     listed = world.users["editor"].rows(f"{world.admin.path(story['_ref'])}/Defects", fetch="ObjectID")
     assert len(listed) == 1
+
+
+@pytest.mark.parametrize(("type_name", "attr", "owner"), [("ConversationPost", "Artifact", "Defect"),
+                                                          ("Attachment", "Artifact", "Defect"),
+                                                          ("TestCaseResult", "TestCase", "TestCase"),
+                                                          ("TestCaseStep", "TestCase", "TestCase")])
+def test_an_owned_object_cannot_be_moved_to_an_owner_without_rights(world: World, type_name: str, attr: str,
+                                                                    owner: str) -> None:
+    mine = world.ref(type_name, world.a1_objects[type_name])
+    theirs = world.ref(owner, world.a2_objects[owner])
+    errors = _attempt(world, world.users["peeker"], "POST", mine, json={type_name: {attr: theirs}})
+    assert errors == [f"Not authorized to update: {type_name} {world.a1_objects[type_name]}"]
+    errors = _attempt(world, world.users["editor"], "POST", mine, json={type_name: {attr: theirs}})
+    assert errors == [f"Could not read: Could not read referenced object {world.a2_objects[owner]}"]
+
+
+def test_a_task_cannot_be_moved_under_a_work_product_without_rights(world: World) -> None:
+    story = world.ref("HierarchicalRequirement", world.a1_objects["HierarchicalRequirement"])
+    task = world.users["peeker"].create("task", {"Name": "mine", "WorkProduct": story},
+                                        workspace=f"/workspace/{world.w1}")
+    theirs = world.ref("HierarchicalRequirement", world.a2_objects["HierarchicalRequirement"])
+    errors = _attempt(world, world.users["peeker"], "POST", task["_ref"], json={"Task": {"WorkProduct": theirs}})
+    assert errors == [f"Not authorized to update: Task {task['ObjectID']}"]
+    moved = _raw(world.admin, "POST", task["_ref"], json={"Task": {"WorkProduct": theirs}})
+    assert _errors(moved) == []
+
+
+def test_a_collection_given_in_an_update_needs_rights_on_its_members(world: World) -> None:
+    story = world.users["peeker"].create("hierarchicalrequirement", {"Name": "peeker's story"},
+                                         workspace=f"/workspace/{world.w1}", project=f"/project/{world.a1}")
+    for attr, theirs in (("Successors", world.a2_objects["HierarchicalRequirement"]),
+                         ("Attachments", world.a2_objects["Attachment"])):
+        type_name = "HierarchicalRequirement" if attr == "Successors" else "Attachment"
+        errors = _attempt(world, world.users["peeker"], "POST", story["_ref"],
+                          json={"HierarchicalRequirement": {attr: [world.ref(type_name, theirs)]}})
+        assert errors == [f"Not authorized to update: {type_name} {theirs}"]
+    mine = world.users["peeker"].create("hierarchicalrequirement", {"Name": "peeker's successor"},
+                                        workspace=f"/workspace/{world.w1}", project=f"/project/{world.a1}")
+    done = _raw(world.users["peeker"], "POST", story["_ref"],
+                json={"HierarchicalRequirement": {"Successors": [mine["_ref"]]}})
+    assert _errors(done) == []
+    assert world.admin.read(story["_ref"], fetch="Successors")["Successors"]["Count"] == 1

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from wsapi_client import API, Wsapi
 
-from pyral.emulator.server import MAX_BODY
+from pyral.emulator.asgi import MAX_BODY
 
 # -- bodies ----------------------------------------------------------------------------------
 

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import os
 import threading
+from contextlib import ExitStack
 from typing import Any
 
+import httpx
+from anyio.from_thread import BlockingPortal, start_blocking_portal
+from starlette.applications import Starlette
+
+from . import asgi
 from .backend import DEFAULT_ADMIN_API_KEY, DEFAULT_ADMIN_PASSWORD, DEFAULT_ADMIN_USER, Backend
-from .server import App, Server, serve
+from .faults import Fault, Latency, parse_fault
+from .front import App
+from .inprocess import AsyncPortalTransport, SyncTransport
+from .limits import DEFAULT_PER_USER, REQUEST_CUTOFF
+from .server import BODY_TIMEOUT, HEADER_TIMEOUT, MAX_CONNECTIONS, Server
 from .store import Store
-from .tls import self_signed, server_context
+from .tls import self_signed
 
 
 class Emulator:
@@ -19,12 +29,20 @@ class Emulator:
     None for memory; ``tls`` serves HTTPS with a self-signed certificate unless ``cert``/``key``
     are given; ``demo`` loads the demo data set into a fresh store.  Admin credentials default
     to the ``RALLY_EMULATOR_ADMIN_USER/_PASSWORD/_API_KEY`` environment variables, then to
-    documented defaults.
+    documented defaults.  ``latency`` delays every WSAPI answer (seconds, or ``(base, jitter)``);
+    ``max_concurrent_per_user`` is Rally's simultaneous-request limit (extra requests wait);
+    ``request_cutoff`` is Rally's 5-minute cut-off (answered 502); ``header_timeout`` and
+    ``body_timeout`` bound how long a client may take to send a request;
+    ``max_connections`` bounds open connections (503 beyond).
     """
 
     def __init__(self, *, host: str = "127.0.0.1", port: int = 0, tls: bool = False, db: str | None = None,
                  demo: bool = False, admin_user: str | None = None, admin_password: str | None = None,
-                 admin_api_key: str | None = None, cert: str | None = None, key: str | None = None) -> None:
+                 admin_api_key: str | None = None, cert: str | None = None, key: str | None = None,
+                 latency: float | tuple[float, float] | Latency | None = None,
+                 max_concurrent_per_user: int = DEFAULT_PER_USER, request_cutoff: float = REQUEST_CUTOFF,
+                 header_timeout: float = HEADER_TIMEOUT, body_timeout: float = BODY_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS) -> None:
         self.host = host
         self.port = port
         self.tls = tls or bool(cert)
@@ -35,15 +53,24 @@ class Emulator:
         self.admin_password = admin_password or env.get("RALLY_EMULATOR_ADMIN_PASSWORD") or DEFAULT_ADMIN_PASSWORD
         self.admin_api_key = admin_api_key or env.get("RALLY_EMULATOR_ADMIN_API_KEY") or DEFAULT_ADMIN_API_KEY
         self.cert, self.key = cert, key
+        self.latency = Latency.of(latency)
+        self.max_concurrent_per_user = max_concurrent_per_user
+        self.request_cutoff = request_cutoff
+        self.header_timeout, self.body_timeout = header_timeout, body_timeout
+        self.max_connections = max_connections
         self.backend: Backend | None = None
+        self.front: App | None = None
+        self.app: Starlette | None = None
         self._server: Server | None = None
-        self._thread: threading.Thread | None = None
         self._snapshot: dict[str, Any] | None = None
         self._reset_lock = threading.Lock()
+        self._loop = ExitStack()
+        self._portal: BlockingPortal | None = None
 
     # -- lifecycle -------------------------------------------------------------------------
-    def start(self) -> Emulator:
-        if self._server is not None:
+    def open(self) -> Emulator:
+        """Open the store and build the app, without listening (enough for :meth:`transport`)."""
+        if self.app is not None:
             return self
         store = Store(self.db)
         fresh = store.get_meta("subscription") is None
@@ -55,23 +82,37 @@ class Emulator:
             populate(backend)
         self.backend = backend
         self._snapshot = store.dump()
-        context = None
-        if self.tls:
-            if not (self.cert and self.key):
-                self.cert, self.key = self_signed(self.host)
-            context = server_context(self.cert, self.key)
-        self._server, self._thread = serve(App(backend, on_reset=self.reset), self.host, self.port, context)
-        self.port = self._server.server_address[1]
+        self.front = App(backend, on_reset=self.reset, latency=self.latency, per_user=self.max_concurrent_per_user,
+                         cutoff=self.request_cutoff)
+        self.app = asgi.build(self.front)
+        self._portal = self._loop.enter_context(start_blocking_portal())  # the emulator's one event loop
+        return self
+
+    def start(self) -> Emulator:
+        """Open (if needed) and serve on ``host:port`` in a background thread."""
+        if self._server is not None:
+            return self
+        self.open()
+        if self.tls and not (self.cert and self.key):
+            self.cert, self.key = self_signed(self.host)
+        server = Server(self.app, self.host, self.port, certfile=self.cert if self.tls else None,
+                        keyfile=self.key if self.tls else None, header_timeout=self.header_timeout,
+                        body_timeout=self.body_timeout, max_connections=self.max_connections)
+        assert self._portal is not None
+        server.start(self._portal)
+        self._server, self.port = server, server.port
         return self
 
     def stop(self) -> None:
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
+        self._loop.close()
+        self._portal = None
         if self.backend is not None:
             self.backend.store.close()
             self.backend = None
+        self.front = self.app = None
 
     def __enter__(self) -> Emulator:
         return self.start()
@@ -80,11 +121,49 @@ class Emulator:
         self.stop()
 
     def reset(self) -> None:
-        """Back to the state at start (the demo data, if any, included)."""
+        """Back to the state at start (the demo data, if any, included); injected faults are cleared."""
         assert self.backend is not None and self._snapshot is not None
+        if self.front is not None:
+            self.front.faults.clear()
         with self._reset_lock:
             self.backend.store.load(self._snapshot)
             self.backend.reload()
+
+    # -- in-process access and faults ------------------------------------------------------
+    def transport(self) -> httpx.BaseTransport:
+        """A sync httpx transport into the app, no sockets: ``httpx.Client(transport=..., base_url=emu.url)``."""
+        self.open()
+        assert self.app is not None and self._portal is not None
+        return SyncTransport(self.app, self._portal)
+
+    def async_transport(self) -> httpx.AsyncBaseTransport:
+        """The same for ``httpx.AsyncClient`` (the app still runs on the emulator's loop)."""
+        transport = self.transport()
+        assert isinstance(transport, SyncTransport)
+        return AsyncPortalTransport(transport)
+
+    def inject(self, kind: str, path: str = "", *, method: str = "*", count: int = 1,
+               retry_after: float = 1.0, delay: float | None = None) -> Fault:
+        """Fault the next ``count`` requests whose method and path (a regex) match; see docs/emulator.md."""
+        spec: dict[str, Any] = {"method": method, "path": path, "kind": kind, "count": count,
+                                "retry_after": retry_after}
+        if delay is not None:
+            spec["delay"] = delay
+        fault = parse_fault(spec)
+        self._front().faults.add(fault)
+        return fault
+
+    def faults(self) -> list[dict[str, Any]]:
+        """The injected faults still pending, with what is left of each."""
+        return self._front().faults.pending()
+
+    def clear_faults(self) -> int:
+        return self._front().faults.clear()
+
+    def _front(self) -> App:
+        self.open()
+        assert self.front is not None
+        return self.front
 
     # -- addresses -------------------------------------------------------------------------
     @property

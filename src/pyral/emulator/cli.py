@@ -2,6 +2,7 @@
 
     pyral serve [--host 127.0.0.1] [--port N] [--tls] [--cert F --key F] [--db PATH] [--demo]
                 [--admin-user NAME] [--admin-password PW] [--admin-api-key KEY]
+                [--latency MS[:JITTER]] [--max-concurrent-per-user N]
 
 Prints exactly one line to stdout before serving (``Rally emulator listening on <url>``);
 the default admin credentials in use (those not given as flags or environment variables) are
@@ -17,6 +18,8 @@ import sys
 import threading
 
 from .app import Emulator
+from .faults import Latency
+from .limits import DEFAULT_PER_USER
 
 
 def build_parser(prog: str = "pyral serve") -> argparse.ArgumentParser:
@@ -31,6 +34,10 @@ def build_parser(prog: str = "pyral serve") -> argparse.ArgumentParser:
     parser.add_argument("--admin-user", help="admin UserName (env RALLY_EMULATOR_ADMIN_USER)")
     parser.add_argument("--admin-password", help="admin password (env RALLY_EMULATOR_ADMIN_PASSWORD)")
     parser.add_argument("--admin-api-key", help="admin API key (env RALLY_EMULATOR_ADMIN_API_KEY)")
+    parser.add_argument("--latency", metavar="MS[:JITTER]",
+                        help="delay every WSAPI answer by MS milliseconds, +/- JITTER (uniform)")
+    parser.add_argument("--max-concurrent-per-user", type=int, default=DEFAULT_PER_USER, metavar="N",
+                        help=f"simultaneous requests per user; extra ones wait (Rally: {DEFAULT_PER_USER})")
     return parser
 
 
@@ -42,9 +49,18 @@ def main(argv: list[str] | None = None, prog: str = "pyral serve") -> int:
     if not 0 <= args.port <= 65535:
         print(f"{prog}: --port must be between 0 and 65535", file=sys.stderr)
         return 2
+    if args.max_concurrent_per_user < 1:
+        print(f"{prog}: --max-concurrent-per-user must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        latency = Latency.parse_ms(args.latency) if args.latency else None
+    except ValueError as exc:
+        print(f"{prog}: {exc}", file=sys.stderr)
+        return 2
     emulator = Emulator(host=args.host, port=args.port, tls=args.tls or bool(args.cert), db=args.db,
                         demo=args.demo, admin_user=args.admin_user, admin_password=args.admin_password,
-                        admin_api_key=args.admin_api_key, cert=args.cert, key=args.key)
+                        admin_api_key=args.admin_api_key, cert=args.cert, key=args.key, latency=latency,
+                        max_concurrent_per_user=args.max_concurrent_per_user)
     try:
         emulator.start()
     except OSError as exc:

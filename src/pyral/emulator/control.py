@@ -6,6 +6,9 @@
 * ``POST /emulator/recyclebin/<oid>/restore`` — restore a recycled artifact.
 * ``POST /emulator/workspaces/<oid>/customfields`` with ``{"type": "Defect", "name": "Customer",
   "attribute_type": "STRING", "allowed_values": [...]}`` — add a workspace custom field.
+* ``POST /emulator/faults`` with ``{"method": "GET", "path": "<regex>", "kind": "429|503|reset|slow",
+  "count": N, "retry_after": S, "delay": S}`` — fault the next N matching requests;
+  ``GET`` lists the pending faults, ``DELETE`` clears them.
 * ``GET /emulator/health`` — liveness (any authenticated user).
 """
 
@@ -17,10 +20,11 @@ from typing import TYPE_CHECKING, Any
 from . import service
 from .backend import Principal, hash_password
 from .errors import WsapiError
+from .faults import FaultError, parse_fault
 from .routing import Request
 
 if TYPE_CHECKING:
-    from .server import Answer, App
+    from .front import Answer, App
 
 EXPORT_FORMAT = "pyral-emulator-store"
 EXPORT_VERSION = 1
@@ -48,6 +52,8 @@ def handle(app: App, req: Request, rest: str, principal: Principal) -> Answer:
         return _json(200, {"reset": True})
     if len(parts) == 3 and parts[0] == "users" and parts[2] == "credentials" and req.method == "PUT":
         return _credentials(app, req, parts[1])
+    if parts == ["faults"]:
+        return _faults(app, req)
     if parts == ["export"] and req.method == "GET":
         return _json(200, {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "tables": backend.store.dump()})
     if parts == ["import"] and req.method == "POST":
@@ -96,6 +102,24 @@ def _credentials(app: App, req: Request, username: str) -> Answer:
     store.set_credentials(rows[0].oid, password=hash_password(body["password"]) if "password" in body else None,
                           api_key=body.get("api_key"))
     return _json(200, {"user": rows[0].oid, "updated": sorted(k for k in ("password", "api_key") if k in body)})
+
+
+def _faults(app: App, req: Request) -> Answer:
+    if req.method == "GET":
+        return _json(200, {"faults": app.faults.pending(), "fired": dict(app.faults.fired)})
+    if req.method == "DELETE":
+        return _json(200, {"cleared": app.faults.clear()})
+    try:
+        body = _body(req)
+        specs = body if isinstance(body, list) else [body]
+        if not specs:
+            raise FaultError("Give one fault, or a non-empty list of them")
+        faults = [parse_fault(spec) for spec in specs]  # all valid, or none is added
+    except (ValueError, FaultError) as exc:
+        return _error(400, str(exc))
+    for fault in faults:
+        app.faults.add(fault)
+    return _json(200, {"faults": app.faults.pending()})
 
 
 def _import(app: App, req: Request) -> Answer:

@@ -79,6 +79,14 @@ def ignored_element(wrapper: str, field: str) -> str:
     return f"Ignored JSON element {wrapper}.{field} during processing of this request."
 
 
-UNAUTHORIZED_BODY = ("<html><head><title>Error 401 The username or password you entered is incorrect."
-                     "</title></head><body><h2>HTTP ERROR 401</h2><p>The username or password you entered"
-                     " is incorrect.</p></body></html>")
+NO_CREDENTIALS = "Full authentication is required to access this resource"
+WRONG_CREDENTIALS = "The username or password you entered is incorrect."
+
+
+def unauthorized_page(path: str, reason: str) -> str:
+    """Jetty's 401 page as Rally serves it (HTML, not JSON)."""
+    from html import escape
+
+    return ('<html><head><meta http-equiv="Content-Type" content="text/html;charset=utf-8"/>'
+            f"<title>Error 401 {reason}</title></head><body><h2>HTTP ERROR 401</h2>"
+            f"<p>Problem accessing {escape(path)}. Reason:<pre>    {reason}</pre></p></body></html>")

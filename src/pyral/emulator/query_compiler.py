@@ -334,6 +334,10 @@ class QueryCompiler:
     def _leaf(self, cond: Condition, attr: AttrDef, op: str, value: Value, tdef: TypeDef, alias: str,
               aliases: _Aliases) -> tuple[str, list[Any], bool]:
         kind = self._kind(attr)
+        if kind == "ref" and op in ALLOWED_OPS["ref"]:
+            hidden = self._hidden_ref(attr, op, value, alias, aliases)
+            if hidden is not None:
+                return hidden
         if op in ("=", "!=") and value.is_null:
             if kind == "coll":
                 _, _, from_sql, params = self._members(cond, attr, tdef, alias, aliases)
@@ -369,6 +373,38 @@ class QueryCompiler:
             keep = [v for k, v in enumerate(attr.allowed or ()) if _cmp(op, k, pos)]
             return self._value_list(e, keep), keep, False
         return f"{e} {op} ?", [x], False
+
+    def _hidden_ref(self, attr: AttrDef, op: str, value: Value, alias: str, aliases: _Aliases
+                    ) -> tuple[str, list[Any], bool] | None:
+        """A reference condition where the target may be hidden from the caller, who must see a
+        hidden target as null: ``= null`` matches it, ``= <hidden ref>`` matches nothing, and
+        ``!= <hidden ref>`` everything.  None: nothing is hidden from this caller (plain SQL)."""
+        target = self.schema.get(attr.target) if attr.target else None
+        if self.visible is None or target is None:
+            return None
+        chk = aliases()
+        vis, vis_params = self._visible(target, chk)
+        if vis == "(1)":
+            return None
+        e = value_sql(alias, attr.name)
+        shown = f"EXISTS (SELECT 1 FROM objects {chk} WHERE {chk}.oid = {e} AND {vis})"
+        items = list(value.items) if op in ("in", "!in") else [value]
+        has_null = any(item.is_null for item in items)
+        oids = [x for x in (self._convert("ref", attr, item, op) for item in items if not item.is_null)
+                if isinstance(x, int)]
+        if oids and self.resolve is not None:
+            check = aliases()
+            cvis, cparams = self._visible(target, check)
+            oids = self.resolve(f"SELECT {check}.oid FROM objects {check} WHERE {check}.oid IN"
+                                f" ({','.join('?' * len(oids))}) AND {cvis}", [*oids, *cparams])
+        marks = ",".join("?" * len(oids))
+        listed = f"{e} IN ({marks})" if oids else "0"
+        if op in ("=", "in"):
+            parts = [listed] + ([f"({e} IS NULL OR NOT {shown})"] if has_null else [])
+            return "(" + " OR ".join(parts) + ")", [*oids, *(vis_params if has_null else [])], has_null
+        if has_null:  # != null, !in (null, ...): a shown, non-null reference not in the list
+            return f"({e} IS NOT NULL AND {shown} AND NOT {listed})", [*vis_params, *oids], False
+        return f"({e} IS NULL OR NOT {listed})", list(oids), True
 
     def _in(self, kind: str, attr: AttrDef, op: str, value: Value, e: str) -> tuple[str, list[Any], bool]:
         has_null = any(item.is_null for item in value.items)

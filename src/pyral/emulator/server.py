@@ -1,194 +1,137 @@
-"""The HTTP(S) front: decoding requests, authentication, encoding answers.
+"""Serving the ASGI app with uvicorn on a background thread, with the guards uvicorn lacks.
 
-A threading HTTP/1.1 server (keep-alive, gzip when asked) hands each decoded request to
-:class:`App`, which routes it to the control plane or the WSAPI handlers.  Missing or bad
-credentials get Rally's non-JSON 401 page; unknown paths 404; wrong methods 405; oversize
-bodies 413; anything unexpected a JSON 500 that names the failure (never a half-written store,
-since every write runs in one transaction).
+uvicorn gives: TLS per connection inside the event loop (asyncio's handshake, with its own
+timeout, so a stalled handshake blocks nobody), a keep-alive timeout, a bound on concurrent
+connections (``limit_concurrency``: 503 beyond it), a bound on an incomplete header block (h11)
+and clean shutdown.  It has no deadline for receiving a request: a client that connects and
+sends nothing, or sends headers or a body a byte at a time (slowloris), holds its connection
+for ever.  :class:`GuardedH11Protocol` adds that: the headers must be complete within
+``header_timeout`` of the connection (or of the previous answer), and the body within
+``body_timeout`` of the headers; otherwise the connection is closed.  It also lets the app
+drop a connection on purpose (the ``reset`` fault) through ``scope["extensions"]["pyral.abort"]``.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import gzip
-import json
-import logging
-import ssl
-import threading
-import traceback
-import zlib
-from http.cookies import SimpleCookie
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+import asyncio
+import socket
+import struct
+import time
+from concurrent.futures import Future
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
 
-from . import control, envelopes, errors
-from .backend import Backend
-from .routing import Request, route
-from .wsapi import Handlers
+import uvicorn
+from anyio.from_thread import BlockingPortal
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
-log = logging.getLogger("pyral.emulator")
-MAX_BODY = 80 * 1024 * 1024  # WSAPI: a 50 MB attachment, base64-encoded, fits
-MAX_IMPORT_BODY = 1024 * 1024 * 1024  # the control plane's whole-store import
-GZIP_MIN = 1024
-ALLOWED_METHODS = {"GET", "POST", "PUT", "DELETE"}
-
-Answer = tuple[int, dict[str, str], bytes]
+HEADER_TIMEOUT = 10.0
+BODY_TIMEOUT = 60.0
+KEEP_ALIVE = 5
+MAX_CONNECTIONS = 1000
+MAX_HEADER_BYTES = 256 * 1024  # long WSAPI query strings fit; more is answered 400
 
 
-def json_answer(status: int, body: dict[str, Any], extra: dict[str, str] | None = None) -> Answer:
-    headers = {"Content-Type": "application/json; charset=utf-8"}
-    headers.update(extra or {})
-    return status, headers, json.dumps(body, separators=(",", ":")).encode()
+class GuardedH11Protocol(H11Protocol):
+    """uvicorn's HTTP/1.1 protocol plus header/body receive deadlines and a deliberate reset."""
+
+    header_timeout = HEADER_TIMEOUT
+    body_timeout = BODY_TIMEOUT
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+
+    def _arm(self, seconds: float) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    def abort(self) -> None:
+        """Drop the connection with a TCP reset (no answer)."""
+        self._disarm()
+        sock = self.transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.transport.abort()
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm(self.header_timeout)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        before = self.cycle
+        super().data_received(data)
+        self._track(before)
+
+    def on_response_complete(self) -> None:
+        done = self.cycle
+        super().on_response_complete()  # may start a pipelined request
+        if not self.transport.is_closing() and not self._track(done):
+            self._arm(self.header_timeout)  # the next request's headers, on a kept-alive connection
+
+    def _track(self, before: Any) -> bool:
+        """Follow the request in flight; True when a new one started since ``before``."""
+        cycle = self.cycle
+        if cycle is None or self.transport.is_closing():
+            return False
+        started = cycle is not before
+        if started:  # the headers of a new request are complete
+            extensions: dict[str, Any] = cycle.scope.setdefault("extensions", {})  # type: ignore[assignment]
+            extensions["pyral.abort"] = self.abort
+            if cycle.more_body:
+                self._arm(self.body_timeout)
+        if not cycle.more_body and not cycle.response_complete:
+            self._disarm()  # the whole request is in; the handler's time is not the client's
+        return started
 
 
-def text_answer(status: int, text: str, content_type: str = "text/plain; charset=utf-8") -> Answer:
-    return status, {"Content-Type": content_type}, text.encode()
+def protocol(header_timeout: float, body_timeout: float) -> type[GuardedH11Protocol]:
+    """A protocol class with these deadlines (uvicorn instantiates the class it is given)."""
+    return type("GuardedH11Protocol", (GuardedH11Protocol,),
+                {"header_timeout": header_timeout, "body_timeout": body_timeout})
 
 
-class App:
-    """Routes decoded requests; independent of the socket server (used directly in tests)."""
+class Server:
+    """uvicorn serving one app on one listening socket, on the emulator's event loop (a portal)."""
 
-    def __init__(self, backend: Backend, on_reset: Any = None) -> None:
-        self.backend = backend
-        self.handlers = Handlers(backend)
-        self.on_reset = on_reset
+    def __init__(self, app: Any, host: str, port: int, *, certfile: str | None = None,
+                 keyfile: str | None = None, header_timeout: float = HEADER_TIMEOUT,
+                 body_timeout: float = BODY_TIMEOUT, max_connections: int = MAX_CONNECTIONS) -> None:
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.socket = socket.create_server((host, port), family=family, backlog=512)
+        self.port: int = self.socket.getsockname()[1]
+        config = uvicorn.Config(app, http=protocol(header_timeout, body_timeout), loop="asyncio",
+                                lifespan="off", log_level="warning", access_log=False, server_header=False,
+                                date_header=False, timeout_keep_alive=KEEP_ALIVE, limit_concurrency=max_connections,
+                                h11_max_incomplete_event_size=MAX_HEADER_BYTES, timeout_graceful_shutdown=5,
+                                ssl_certfile=certfile, ssl_keyfile=keyfile)
+        self._server = uvicorn.Server(config)
+        self._done: Future[None] | None = None
 
-    def __call__(self, req: Request) -> Answer:
-        rt = route(req.method, req.path)
-        if rt.kind == "not_found":
-            return text_answer(404, f"404 Not Found: {req.path} is not a Rally WSAPI v2.0 endpoint")
-        if req.method not in ALLOWED_METHODS or rt.kind == "bad_method":
-            return text_answer(405, f"405 Method Not Allowed: {req.method} {req.path}")
-        principal = self._principal(req)
-        if principal is None:
-            return text_answer(401, errors.UNAUTHORIZED_BODY, "text/html; charset=utf-8")
-        if rt.kind == "control":
-            return control.handle(self, req, rt.rest, principal)
-        if req.method == "DELETE" and rt.kind not in ("delete",):
-            return text_answer(405, f"405 Method Not Allowed: {req.method} {req.path}")
-        if req.method in ("POST", "PUT") and rt.kind in ("query", "read", "collection") and (
-                rt.kind != "query" or (req.param("_method") or "").upper() != "GET"):
-                return json_answer(200, envelopes.operation_result(
-                    errors=[f"Cannot {req.method} to {req.path}: use GET to read, /create to create"]))
-        status, body = self.handlers.handle(req, rt, principal)
-        extra = {"Set-Cookie": req.set_cookies[0]} if req.set_cookies else None
-        return json_answer(status, body, extra)
+    def start(self, portal: BlockingPortal) -> None:
+        """Serve on ``portal``'s event loop; returns once the socket accepts connections."""
+        self._done = portal.start_task_soon(self._server.serve, [self.socket])
+        while not self._server.started:
+            if self._done.done():
+                self._done.result()  # raises what stopped it
+                raise OSError(f"the emulator's server on port {self.port} did not start")
+            time.sleep(0.005)
 
-    def _principal(self, req: Request):  # noqa: ANN202 - Principal | None
-        api_key = req.headers.get("zsessionid") or req.cookies.get("ZSESSIONID")
-        basic = None
-        auth = req.headers.get("authorization", "")
-        if auth.lower().startswith("basic "):
-            try:
-                user, _, password = base64.b64decode(auth[6:].strip()).decode("utf-8").partition(":")
-                basic = (user, password)
-            except (binascii.Error, UnicodeDecodeError):
-                return None
-        session = req.cookies.get("JSESSIONID")
-        return self.backend.authenticate(basic=basic, api_key=api_key, session=session if not (basic or api_key) else session)
-
-
-def decode(handler: BaseHTTPRequestHandler, scheme: str) -> Request | Answer:
-    """Turn the raw HTTP request into a :class:`Request` (or an error answer)."""
-    parts = urlsplit(handler.path)
-    params: dict[str, str] = {}
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        params.setdefault(key, value)
-    headers = {k.lower(): v for k, v in handler.headers.items()}
-    limit = MAX_IMPORT_BODY if parts.path.rstrip("/") == "/emulator/import" else MAX_BODY
-    length = headers.get("content-length")
-    body = b""
-    if length:
-        try:
-            size = int(length)
-        except ValueError:
-            return text_answer(400, "400 Bad Request: invalid Content-Length")
-        if size > limit:
-            return text_answer(413, f"413 Request Entity Too Large: the body exceeds {limit} bytes")
-        body = handler.rfile.read(size)
-    if headers.get("content-encoding", "").lower() == "gzip" and body:
-        try:
-            inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-            body = inflater.decompress(body, limit + 1)  # bounded: a small gzip bomb stays small
-        except zlib.error:
-            return text_answer(400, "400 Bad Request: the gzip body could not be decoded")
-        if len(body) > limit:
-            return text_answer(413, f"413 Request Entity Too Large: the body exceeds {limit} bytes")
-    method = handler.command.upper()
-    if "application/x-www-form-urlencoded" in headers.get("content-type", "") and body:
-        form = dict(parse_qsl(body.decode("latin-1"), keep_blank_values=True))
-        if form.get("_method", "").upper() == "GET":
-            method = "GET"
-            params.update(form)
-            body = b""
-    cookies: dict[str, str] = {}
-    if "cookie" in headers:
-        jar: SimpleCookie = SimpleCookie()
-        try:
-            jar.load(headers["cookie"])
-        except Exception:  # noqa: BLE001 - a malformed cookie header is just ignored
-            jar = SimpleCookie()
-        cookies = {k: m.value for k, m in jar.items()}
-    address: Any = handler.server.server_address
-    host = headers.get("host") or f"{address[0]}:{address[1]}"
-    return Request(method=method, path=parts.path, params=params, body=body, headers=headers, cookies=cookies,
-                   base=f"{scheme}://{host}", query_string=parts.query)
-
-
-def make_handler(app: App, scheme: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        disable_nagle_algorithm = True
-        server_version = "RallyEmulator/2.0"
-
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-            log.debug("%s " + format, self.address_string(), *args)
-
-        def _serve(self) -> None:
-            decoded = decode(self, scheme)
-            if isinstance(decoded, tuple):
-                answer = decoded
-                self.close_connection = True
-            else:
-                try:
-                    answer = app(decoded)
-                except Exception as exc:  # noqa: BLE001 - report, never crash the server
-                    log.error("internal error on %s %s\n%s", self.command, self.path, traceback.format_exc())
-                    answer = json_answer(500, envelopes.operation_result(
-                        errors=[f"Internal emulator error: {type(exc).__name__}: {exc}"]))
-            status, headers, body = answer
-            if body and len(body) >= GZIP_MIN and "gzip" in self.headers.get("Accept-Encoding", ""):
-                body = gzip.compress(body, compresslevel=1)
-                headers["Content-Encoding"] = "gzip"
-            self.send_response(status)
-            for key, value in headers.items():
-                self.send_header(key, value)
-            self.send_header("Content-Length", str(len(body)))
-            if self.close_connection:
-                self.send_header("Connection", "close")  # so keep-alive clients do not reuse this socket
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(body)
-
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
-
-    return Handler
-
-
-class Server(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-
-
-def serve(app: App, host: str, port: int, ssl_context: ssl.SSLContext | None) -> tuple[Server, threading.Thread]:
-    """Start serving in a background thread; returns the server and its thread."""
-    scheme = "https" if ssl_context else "http"
-    server = Server((host, port), make_handler(app, scheme))
-    if ssl_context is not None:
-        server.socket = ssl_context.wrap_socket(server.socket, server_side=True)
-    thread = threading.Thread(target=server.serve_forever, name=f"rally-emulator-{port}", daemon=True)
-    thread.start()
-    return server, thread
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._done is not None:
+            self._done.result(timeout=30)
+        self.socket.close()

@@ -325,6 +325,8 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
                 row.data[attr.name] = stored
         _type_rules_on_update(ctx, tdef, row, before)
         ctx.store.save(row)
+        if tdef.name not in ("User", "UserProfile", "Workspace", "Subscription"):
+            _require_write(ctx, row, "update")  # where it now belongs too (a post moved to another artifact)
         _set_collections(ctx, tdef, row, colls)
         if changes and "RevisionHistory" in tdef.by_name:
             _add_revision(ctx, row, ", ".join(_describe(ctx, a, old, new) for a, old, new in changes))
@@ -758,6 +760,8 @@ def _set_collections(ctx: WriteContext, tdef: TypeDef, row: Row, colls: dict[Att
         spec = attr.collection
         assert spec is not None
         targets = [resolve_ref(ctx, None, item) for item in items]
+        for target in targets:  # as for collection add/remove: rights on both sides
+            _require_write(ctx, target, "update")
         if spec.kind == "link":
             ctx.store.set_links(row.oid, attr.name, [t.oid for t in targets])
         elif spec.kind == "reverse":
@@ -781,6 +785,7 @@ def _set_collections(ctx: WriteContext, tdef: TypeDef, row: Row, colls: dict[Att
                 for member in ctx.store.select(f"o.deleted = 0 AND o.type IN ({marks}) AND json_extract(o.data, ?) = ?",
                                                [*types, f'$."{spec.via}"', row.oid]):
                     if member.oid not in keep:
+                        _require_write(ctx, member, "update")
                         member.data[spec.via] = None
                         ctx.store.save(member)
 

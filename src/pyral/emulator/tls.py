@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import ssl
 import tempfile
 from pathlib import Path
 
@@ -40,8 +39,3 @@ def self_signed(host: str) -> tuple[str, str]:
     key_path.chmod(0o600)
     return str(cert_path), str(key_path)
 
-
-def server_context(cert: str, key: str) -> ssl.SSLContext:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    return context

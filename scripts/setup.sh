@@ -20,3 +20,11 @@ if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
     .venv-upstream/bin/python -m pip install -q --disable-pip-version-check --ignore-requires-python "pyral==1.7.0"
   fi
 fi
+# The official Rally Node toolkit (npm rally, pinned in package-lock.json) for the third-party
+# conformance run in tests/thirdparty/node_rally; reinstalled only when the lock file changes.
+node_dir=tests/thirdparty/node_rally
+if [ "${PYRAL_SKIP_NODE:-0}" != "1" ] && command -v npm >/dev/null 2>&1; then
+  if [ ! -f "$node_dir/node_modules/.package-lock.json" ] || [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+fi

@@ -66,3 +66,49 @@ def test_looking_back_example_runs_as_documented(tmp_path: Path) -> None:
                           env=_clean_env(), timeout=300)
     assert proc.returncode == 0, f"the Looking back example failed:\n{proc.stdout}\n{proc.stderr}"
     assert proc.stdout.strip().splitlines() == documented.strip().splitlines()
+
+
+def test_async_script_runs_as_documented(tmp_path: Path) -> None:
+    blocks = _blocks("async.md")
+    code_index = next(i for i, (lang, body) in enumerate(blocks) if lang == "python" and "asyncio.run(main(" in body)
+    documented = next(body for lang, body in blocks[code_index + 1:] if lang == "text")
+    script = tmp_path / "async_script.py"
+    script.write_text(blocks[code_index][1], encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          env=_clean_env(), timeout=180)
+    assert proc.returncode == 0, f"async script failed:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout.strip().splitlines() == documented.strip().splitlines()
+
+
+def test_async_server_handler_answers_over_a_socket(tmp_path: Path) -> None:
+    handler_code = next(body for lang, body in _blocks("async.md") if lang == "python" and "start_server" in body)
+    driver = handler_code + """
+
+import socket, sys
+from pyral.emulator import Emulator
+
+
+async def check(url: str, apikey: str) -> None:
+    async with AsyncRally(url, apikey=apikey, project="Online Store") as rally:
+        server = await asyncio.start_server(handler(rally), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            for path in ("/accepted", "/nope", "/accepted"):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(f"GET {path} HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n".encode())
+                await writer.drain()
+                answer = await reader.read()
+                writer.close()
+                head, _, body = answer.partition(b"\\r\\n\\r\\n")
+                print(head.split(b"\\r\\n")[0].decode(), len(json.loads(body)))
+
+
+with Emulator(demo=True) as emu:
+    asyncio.run(check(emu.url, emu.admin_api_key))
+"""
+    script = tmp_path / "async_handler.py"
+    script.write_text(driver, encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          env=_clean_env(), timeout=180)
+    assert proc.returncode == 0, f"handler failed:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout.split("\n")[:3] == ["HTTP/1.1 200 OK 15", "HTTP/1.1 404 Not Found 0", "HTTP/1.1 200 OK 15"]

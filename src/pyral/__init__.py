@@ -4,13 +4,11 @@
 """
 
 from ._version import VERSION_STRING, __version__
-from .client import BatchResults, Rally
-from .client.response import RallyRESTResponse
+from .client import AsyncRally, BatchResults, Rally
+from .client.response import AsyncRallyRESTResponse, RallyRESTResponse
 from .client.workspaces import RallyContext, RallyContextHelper
 from .errors import (
-    InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
-)
-from .errors import (
+    AttributeNotLoadedError,
     MultipleOperationError,
     RallyAttributeNameError,
     RallyAuthError,
@@ -24,6 +22,9 @@ from .errors import (
     RallyValidationError,
     UnreferenceableOIDError,
 )
+from .errors import (
+    InvalidRallyTypeNameError as _InvalidRallyTypeNameError,
+)
 from .model.entities import CustomField, InvalidRallyTypeNameError, Persistable, classFor
 from .model.schema import SchemaItem, SchemaItemAttribute
 from .query import RallyUrlBuilder, where
@@ -33,6 +34,9 @@ assert InvalidRallyTypeNameError is _InvalidRallyTypeNameError
 
 __all__ = [
     "VERSION_STRING",
+    "AsyncRally",
+    "AsyncRallyRESTResponse",
+    "AttributeNotLoadedError",
     "BatchResults",
     "CustomField",
     "InvalidRallyTypeNameError",

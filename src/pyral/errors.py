@@ -26,6 +26,11 @@ class RallyRESTAPIError(RallyError):
         self.status_code = status_code
 
 
+class AttributeNotLoadedError(RallyError, AttributeError):
+    """An entity attribute was not loaded and the client does no hidden I/O (``AsyncRally``):
+    the message names the awaitable that loads it (``await item.load("Tasks")``)."""
+
+
 class RallyConnectionError(RallyRESTAPIError):
     """The server could not be reached, timed out, or does not speak WSAPI."""
 
@@ -86,6 +91,7 @@ __all__ = [
     "MultipleOperationError",
     "RallyAttributeNameError",
     "RallyAuthError",
+    "AttributeNotLoadedError",
     "RallyConnectionError",
     "RallyContextError",
     "RallyError",

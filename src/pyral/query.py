@@ -572,7 +572,8 @@ def _dict_condition(key: Any, value: Any) -> Q:
     if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"' \
             and value.count('"') == 2:
         return Condition(field.name, "=", value)
-    return field == value
+    condition: Q = field == value
+    return condition
 
 
 def parse_query(criteria: Criteria) -> Q | None:

@@ -150,7 +150,7 @@ class _TransportBase:
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
-        base = self.backoff * (2 ** attempt)
+        base: float = self.backoff * (2 ** attempt)
         return min(base + random.uniform(0, base), _MAX_RETRY_AFTER)
 
     def _connection_error(self, exc: Exception, elapsed: float) -> RallyConnectionError:

@@ -70,3 +70,46 @@ class CountingTransport(httpx.HTTPTransport):
             self.sent.clear()
             self.received.clear()
             self.max_in_flight = 0
+
+
+class CountingAsyncTransport(httpx.AsyncHTTPTransport):
+    """The async twin of :class:`CountingTransport`: a real ``httpx.AsyncHTTPTransport`` that
+    records each request, how many are inside it at once, and how many finished or were cancelled."""
+
+    def __init__(self, *, delay: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sent: list[httpx.Request] = []
+        self.delay = delay
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.finished = 0
+        self.cancelled = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        import asyncio
+
+        self.sent.append(request)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            if self.delay:
+                await asyncio.sleep(self.delay)
+            response = await super().handle_async_request(request)
+            await response.aread()
+            self.finished += 1
+            return response
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self.in_flight -= 1
+
+    def lines(self) -> list[str]:
+        """``METHOD path-after-v2.0`` for each request sent."""
+        return [f"{r.method} {r.url.path.split('/v2.0/', 1)[-1]}" for r in self.sent]
+
+    def reset(self) -> None:
+        self.sent.clear()
+        self.max_in_flight = 0
+        self.finished = 0
+        self.cancelled = 0

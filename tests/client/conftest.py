@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from client_helpers import CountingTransport
+from async_portal import Portal, SyncView
+from client_helpers import CountingAsyncTransport, CountingTransport
 
-from pyral import Rally
+from pyral import AsyncRally, Rally
 
 
 @pytest.fixture
@@ -40,3 +41,39 @@ def connect(emu: Any) -> Iterator[Callable[..., tuple[Rally, CountingTransport]]
 def rally(connect: Callable[..., tuple[Rally, CountingTransport]]) -> Rally:
     """A Rally instance (API key) on a fresh store."""
     return connect()[0]
+
+
+@pytest.fixture(params=["sync", "async"])
+def connect_both(request: Any, emu: Any) -> Iterator[Callable[..., tuple[Any, Any]]]:
+    """``connect_both(**kwargs)`` → (client, its counting transport), for ``Rally`` and for ``AsyncRally``.
+
+    The async client is driven through a portal (:mod:`async_portal`), so one behavioural test body
+    runs against both clients: every request still goes through the client under test.
+    """
+    closers: list[Callable[[], None]] = []
+
+    def make(**kwargs: Any) -> tuple[Any, Any]:
+        if "user" not in kwargs:
+            kwargs.setdefault("apikey", emu.admin_api_key)
+        if request.param == "sync":
+            sync_transport = CountingTransport()
+            rally = Rally(emu.url, http_transport=sync_transport, **kwargs)
+            closers.append(rally.close)
+            return rally, sync_transport
+        portal = Portal()
+        async_transport = CountingAsyncTransport()
+        arally = AsyncRally(emu.url, http_transport=async_transport, **kwargs)
+        portal.call(arally.__aenter__())
+        view = SyncView(portal, arally)
+        closers.extend([portal.close, view.close])
+        return view, async_transport
+
+    yield make
+    for close in reversed(closers):
+        close()
+
+
+@pytest.fixture
+def both(connect_both: Callable[..., tuple[Any, Any]]) -> Any:
+    """A ``Rally`` or an ``AsyncRally`` (through the portal) with the admin API key on a fresh store."""
+    return connect_both()[0]

@@ -23,8 +23,8 @@ def writes(sent: Any) -> list[Any]:
     return [r for r in sent.sent if r.method != "GET"]
 
 
-def test_create_update_delete_by_every_identifier(connect: Any) -> None:
-    rally, sent = connect()
+def test_create_update_delete_by_every_identifier(connect_both: Any) -> None:
+    rally, sent = connect_both()
     story = rally.create("Story", {"Name": "s", "PlanEstimate": 2})
     defect = rally.create("Defect", {"Name": "d"})
     task = rally.create("Task", {"Name": "t", "WorkProduct": story.ref})
@@ -55,7 +55,8 @@ def test_create_update_delete_by_every_identifier(connect: Any) -> None:
         rally.update("Story", {"FormattedID": "US9999", "Name": "x"})
 
 
-def test_write_errors(rally: Rally) -> None:
+def test_write_errors(both: Any) -> None:
+    rally = both
     with pytest.raises(RallyValidationError) as exc:
         rally.create("Story", {"Name": "x", "Project": "InfinityDrain"})
     assert str(exc.value).startswith("422 ") and 'Cannot parse object reference from "InfinityDrain"' in str(exc.value)
@@ -135,7 +136,8 @@ def _ranked(rally: Rally) -> list[str]:
     return [s.Name for s in rally.get("Story", fetch="Name,DragAndDropRank", order="Rank ASC")]
 
 
-def test_ranking(rally: Rally) -> None:
+def test_ranking(both: Any) -> None:
+    rally = both
     stories = [rally.create("Story", {"Name": f"r{i}"}) for i in range(6)]
     assert _ranked(rally) == [f"r{i}" for i in range(6)]
     assert rally.rankAbove(stories[0], stories[4]).status_code == 200
@@ -188,7 +190,8 @@ def test_attachment_size_limit_checked_client_side(connect: Any, tmp_path: Any) 
         rally.addAttachment(story, str(tmp_path / "nope.txt"))
 
 
-def test_create_and_update_multiple(rally: Rally) -> None:
+def test_create_and_update_multiple(both: Any) -> None:
+    rally = both
     created = rally.createMultiple("Story", [{"Name": "m1"}, {"Name": "m2"}])
     assert [c["Name"] for c in created] == ["m1", "m2"]
     assert set(created[0]) == {"_ref", "ObjectID", "FormattedID", "Name"} and created[0]["ObjectID"].isdigit()
@@ -241,8 +244,8 @@ def test_users(emu: Any, connect: Any) -> None:
         rally.getUserInfo()
 
 
-def test_schema_allowed_values_and_states(connect: Any) -> None:
-    rally, sent = connect()
+def test_schema_allowed_values_and_states(connect_both: Any) -> None:
+    rally, sent = connect_both()
     info = rally.getSchemaInfo(rally.getWorkspace().Name)
     subs = [t for t in info if t["Name"] == "Subscription"]
     assert len(info) > 50 and len(subs) == 1 and len(subs[0]["Attributes"]) > 15

@@ -15,6 +15,7 @@ from ..model.entities import (
 )
 from ..protocol import Envelope
 from .attachments import Attachments
+from .operation import Op, gather, operation
 from .writes import _READ_ONLY_KEYS
 
 
@@ -50,9 +51,8 @@ class Batch(Attachments):
                                      "instances")
 
     def _batch(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None,
-               update: bool, raise_on_error: bool) -> BatchResults:
-        official = self._official_name(entityName)
-        schema_item = self._schema().find(official)
+               update: bool, raise_on_error: bool) -> Op[BatchResults]:
+        official, schema_item = yield from self._with_loads(lambda: self._batch_type(entityName))
         kinds = {isinstance(i, Mapping) for i in items}
         if len(kinds) > 1:
             raise MultipleOperationError("All items must be consistent, ie., all dicts or all "
@@ -64,7 +64,7 @@ class Batch(Attachments):
         if update:
             for data, _ in prepared:
                 idents.append({k.lower(): data.pop(k) for k in list(data) if k.lower() in _READ_ONLY_KEYS})
-            oids = self._oids_for_formatted_ids(official, [str(i["formattedid"]) for i in idents
+            oids = yield from self._oids_for_formatted_ids(official, [str(i["formattedid"]) for i in idents
                                                            if not i.get("objectid") and i.get("formattedid")])
         # (index in items, batch entry); items refused before sending go straight to failures.
         entries: list[tuple[int, dict[str, Any]]] = []
@@ -94,16 +94,7 @@ class Batch(Attachments):
         params = proto.batch_context(self.contextHelper.currentWorkspaceRef(),
                                      self.contextHelper.currentProjectRef())
         chunks = proto.chunks(entries)
-
-        def send(chunk: list[tuple[int, dict[str, Any]]]) -> Envelope:
-            return self._write(lambda key: proto.batch_request(
-                [entry for _, entry in chunk], key=key, context=params))[1]
-
-        if len(chunks) > 1:  # several batches go out together (at most 12 requests in flight)
-            self.obtainSecurityToken()
-            envelopes = list(self._page_executor().map(send, chunks))
-        else:
-            envelopes = [send(chunk) for chunk in chunks]
+        envelopes = yield from self._send_batches(chunks, params)
         for chunk, env in zip(chunks, envelopes, strict=True):
             results.warnings.extend(env.warnings)
             done, failed = proto.chunk_outcome(chunk, env)
@@ -117,18 +108,45 @@ class Batch(Attachments):
                 errors=[e for _, _, errs in results.failures for e in errs])
         return results
 
-    def createMultiple(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None = None,
-                       workspace: Any = "current", project: Any = "current", *,
-                       raise_on_error: bool = False, **kwargs: Any) -> BatchResults:
+    def _send_batches(self, chunks: list[list[tuple[int, dict[str, Any]]]],
+                      params: list[tuple[str, str]]) -> Op[list[Envelope]]:
+        """One ``POST batch`` per chunk, sent together (at most 12 in flight); a stale security
+        token is refreshed once and the refused batches sent again (see the protocol's rule)."""
+        envelopes: list[Envelope | None] = [None] * len(chunks)
+        todo = list(range(len(chunks)))
+        for attempt in (0, 1):
+            key = yield from self._obtain_security_token(refresh=attempt == 1)
+            requests = [proto.batch_request([entry for _, entry in chunks[i]], key=key, context=params)
+                        for i in todo]
+            replies = yield from gather(requests)
+            for i, reply in zip(todo, replies, strict=True):
+                envelopes[i] = proto.expect_envelope(reply)
+            todo = [i for i in todo if proto.retry_with_new_token(
+                envelopes[i].errors, attempt=attempt, uses_api_key=bool(self.apikey))]  # type: ignore[union-attr]
+            if not todo:
+                break
+        return [env for env in envelopes if env is not None]
+
+    def _batch_type(self, entityName: str) -> tuple[str, Any]:
+        official = self._official_name(entityName)
+        return official, self._schema().find(official)
+
+    def _create_multiple(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None = None,
+                         workspace: Any = "current", project: Any = "current", *,
+                         raise_on_error: bool = False, **kwargs: Any) -> Op[BatchResults]:
         """Create many objects in ``POST batch`` requests.
 
         Returns upstream's list of ``{_ref, ObjectID, FormattedID, Name}`` dicts for the items
         created; rejected items are in ``.failures`` (or raised with ``raise_on_error=True``).
         """
-        return self._batch(entityName, items, fields, update=False, raise_on_error=raise_on_error)
+        return (yield from self._batch(entityName, items, fields, update=False, raise_on_error=raise_on_error))
 
-    def updateMultiple(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None = None,
-                       workspace: Any = "current", project: Any = "current", *,
-                       raise_on_error: bool = False, **kwargs: Any) -> BatchResults:
+    createMultiple = operation(_create_multiple)
+
+    def _update_multiple(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None = None,
+                         workspace: Any = "current", project: Any = "current", *,
+                         raise_on_error: bool = False, **kwargs: Any) -> Op[BatchResults]:
         """Update many objects in ``POST batch`` requests (see :meth:`createMultiple`)."""
-        return self._batch(entityName, items, fields, update=True, raise_on_error=raise_on_error)
+        return (yield from self._batch(entityName, items, fields, update=True, raise_on_error=raise_on_error))
+
+    updateMultiple = operation(_update_multiple)

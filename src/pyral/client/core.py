@@ -1,9 +1,11 @@
-"""The base of ``Rally``: connecting, sending requests, the security token, logging.
+"""The base of both clients: configuration, connecting, the security token, loads, logging.
 
 Connecting costs one request (``GET user`` with a nested fetch of the UserProfile defaults)
 when the user's default workspace and project are used; workspace and project lists and
 the schema are fetched only when something needs them and are cached per instance.
-What an answer means is decided in :mod:`pyral.protocol`; this module only moves bytes.
+Every method that talks to Rally is an operation (:mod:`.operation`): written once, run by
+``Rally`` synchronously and by ``AsyncRally`` on an event loop.  What an answer means is
+decided in :mod:`pyral.protocol`.
 """
 
 from __future__ import annotations
@@ -12,26 +14,26 @@ import platform
 import sys
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Self
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
-
-import httpx
 
 from .. import protocol as proto
 from .._version import VERSION_STRING
 from ..errors import (
     RallyConnectionError,
     RallyContextError,
-    RallyRESTAPIError,
 )
 from ..model.schema import SchemaCache
-from ..protocol import MAX_THREADS, Envelope, Request
-from ..support.settings import SERVER
-from ..transport import DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT, HTTPResponse, SyncTransport
+from ..protocol import Envelope, Reply, Request
+from ..support.settings import DEFAULT_TIMEOUT, SERVER
+from ..transport import DEFAULT_MAX_RETRIES
+from .operation import Op, operation, send
 from .workspaces import UNSET, RallyContextHelper
 
-__all__ = ["Core", "parse_server"]
+__all__ = ["Core", "NeedsLoad", "parse_server"]
+
+T = TypeVar("T")
 
 _USER_FETCH = ("ObjectID,UserName,DisplayName,FirstName,LastName,EmailAddress,Disabled,"
                "SubscriptionAdmin,Subscription,UserProfile,DefaultWorkspace,DefaultProject,Name")
@@ -80,8 +82,25 @@ def parse_server(server: str) -> tuple[str, str]:
     return f"{scheme}://{netloc}", netloc
 
 
+class NeedsLoad(Exception):  # noqa: N818 - a signal, not an error
+    """Raised by a client that cannot load synchronously when a computation needs ``request``'s items.
+
+    :meth:`Core._with_loads` catches it, loads the items as a step of the operation and runs the
+    computation again with them at hand.
+    """
+
+    def __init__(self, request: Request, paged: bool) -> None:
+        super().__init__(request.resource())
+        self.request = request
+        self.paged = paged
+
+
 class Core:
-    """Connecting, sending, the security token and logging: what every other part of ``Rally`` uses."""
+    """Configuration, connecting, the security token, loads and logging: what every other part uses.
+
+    A client class adds the I/O: ``_open_transport``, ``_start``, ``_load_now``, ``_hold``,
+    ``_response_for`` and a driver (:class:`~.operation.Driver` or :class:`~.operation.AsyncDriver`).
+    """
 
     ARTIFACT_TYPE = {"S": "Story", "US": "Story", "DE": "Defect", "DS": "DefectSuite", "TA": "Task",
                      "TC": "TestCase", "TS": "TestSet", "PI": "PortfolioItem", "F": "Feature",
@@ -89,13 +108,15 @@ class Core:
     FORMATTED_ID_PATTERN = r"^[A-Za-z]+\d+$"
     MAX_ATTACHMENT_SIZE = 50_000_000
 
+    contextHelper: RallyContextHelper
+
     def __init__(self, server: str = SERVER, user: str | None = None, password: str | None = None,
                  apikey: str | None = None, version: str = "v2.0", warn: bool = True,
                  server_ping: Any = None, isolated_workspace: bool = False, *,
                  workspace: Any = UNSET, project: Any = UNSET, verify_ssl_cert: bool | str = True,
                  headers: Mapping[str, Any] | None = None, timeout: float = DEFAULT_TIMEOUT,
                  max_retries: int = DEFAULT_MAX_RETRIES,
-                 http_transport: httpx.BaseTransport | None = None, **kwargs: Any) -> None:
+                 http_transport: Any = None, **kwargs: Any) -> None:
         base_url, hostport = parse_server(server)
         self.server = hostport
         self.version = "v2.0"
@@ -114,91 +135,112 @@ class Core:
         auth = None if self.apikey else (user or "", password or "")
         if verify_ssl_cert not in (True, False) and not isinstance(verify_ssl_cert, str):
             verify_ssl_cert = True
-        self._transport = SyncTransport(base_url, auth=auth, headers=hdrs, verify=verify_ssl_cert,
-                                        timeout=timeout, max_retries=max_retries,
-                                        http_transport=http_transport, server_label=hostport)
+        self._transport: Any = self._open_transport(
+            base_url, auth=auth, headers=hdrs, verify=verify_ssl_cert, timeout=timeout,
+            max_retries=max_retries, http_transport=http_transport, server_label=hostport)
         self.session = self._transport._client
         self._token: str | None = None
         self._token_lock = threading.Lock()
-        self._pool_lock = threading.Lock()
-        self._pool: ThreadPoolExecutor | None = None
         self._stripes = [threading.RLock() for _ in range(_LOCK_STRIPES)]
         self._log: Any = None
         self._schemas = SchemaCache(self._load_schema)
+        self._answers: dict[Request, list[dict[str, Any]]] | None = None
         self.user_oid: int | str | None = None
         self.user_name: str | None = None
-        try:
-            self.contextHelper = self._connect(workspace, project)
-        except BaseException:
-            self._transport.close()
-            raise
+        self._start(workspace, project)
+
+    # -- what a client class provides -------------------------------------------------------
+    def _open_transport(self, base_url: str, **options: Any) -> Any:
+        raise NotImplementedError
+
+    def _start(self, workspace: Any, project: Any) -> None:
+        """Connect now (sync) or on entering the context (async)."""
+        raise NotImplementedError
+
+    def _load_now(self, request: Request, paged: bool) -> list[dict[str, Any]]:
+        """The items of ``request`` for a computation that cannot yield (context, schema)."""
+        raise NotImplementedError
+
+    def _hold(self, lock: threading.Lock | threading.RLock) -> AbstractContextManager[Any]:
+        """``lock`` held across an operation's steps (sync), or nothing (one event loop thread)."""
+        raise NotImplementedError
+
+    def _response_for(self, request: Request, reply: Reply, hydrator: Any, *, limit: int,
+                      threads: int | None) -> Any:
+        """The client's response type for the first page of a query."""
+        raise NotImplementedError
 
     # ==================================================================================
     # plumbing
     def __repr__(self) -> str:
         who = self.user_name or self.user or "apikey-user"
-        return f"<Rally server={self.server!r} user={who!r}>"
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def close(self) -> None:
-        """Close the HTTP connections and the page-fetching pool."""
-        with self._pool_lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
-        self._transport.close()
-
-    def _page_executor(self) -> ThreadPoolExecutor:
-        with self._pool_lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=MAX_THREADS, thread_name_prefix="pyral-page")
-            return self._pool
+        return f"<{type(self).__name__} server={self.server!r} user={who!r}>"
 
     def _stripe(self, obj: Any) -> threading.RLock:
         return self._stripes[hash(id(obj)) % _LOCK_STRIPES]
 
-    def _send(self, req: Request, *, log: bool = True) -> HTTPResponse:
-        if log and self._log is not None:
+    def _log_exchange(self, req: Request) -> None:
+        if self._log is not None:
             self._log.request(req.method, req.resource(), req.body)
-        http = self._transport.send(req)
-        return http
 
-    def _envelope(self, req: Request, *, target: str | None = None) -> Envelope:
+    def _envelope(self, req: Request, *, target: str | None = None) -> Op[Envelope]:
         """Send a request that must answer 200 with a WSAPI envelope."""
-        return proto.expect_envelope(self._send(req), target)
+        reply = yield from send(req)
+        return proto.expect_envelope(reply, target)
 
-    def _fetch_all_raw(self, req: Request) -> list[dict[str, Any]]:
+    def _fetch_all_raw(self, req: Request, paged: bool = True) -> Op[list[dict[str, Any]]]:
         """Every item of a (paged) query or the object of a single read, as raw dicts."""
-        env = self._envelope(req)
+        env = yield from self._envelope(req)
         items = proto.expect_results(env)
-        for start in proto.further_starts(env, len(items), proto.servable(env, proto.MAX_ITEMS)):
-            page = self._envelope(proto.page_request(req, start))
+        starts = proto.further_starts(env, len(items), proto.servable(env, proto.MAX_ITEMS)) if paged else []
+        for start in starts:
+            page = yield from self._envelope(proto.page_request(req, start))
             if not page.results:
                 break
             items.extend(page.results)
         return [i for i in items if isinstance(i, dict)]
 
+    def _with_loads(self, compute: Callable[[], T]) -> Op[T]:
+        """``compute()``, loading what it needs first when the client cannot load synchronously.
+
+        The sync client loads inside ``compute`` (``_load_now`` runs a nested operation); the async
+        client raises :class:`NeedsLoad`, so the load becomes a step here and ``compute`` runs again
+        with the items at hand.  ``compute`` must only read state until it succeeds.
+        """
+        answers: dict[Request, list[dict[str, Any]]] = {}
+        while True:
+            self._answers = answers
+            try:
+                return compute()
+            except NeedsLoad as need:
+                missing = need
+            finally:
+                self._answers = None
+            answers[missing.request] = yield from self._fetch_all_raw(missing.request, missing.paged)
+
+    def _preloaded(self, request: Request, paged: bool) -> list[dict[str, Any]]:
+        """The items loaded for the running computation, or :class:`NeedsLoad`."""
+        answers = self._answers
+        if answers is not None and request in answers:
+            return answers[request]
+        raise NeedsLoad(request, paged)
+
     def _load_schema(self, workspace_oid: str) -> list[dict[str, Any]]:
-        env = self._envelope(proto.schema_request(workspace_oid))
-        if env.errors:
-            raise RallyRESTAPIError(env.errors[0], errors=env.errors)
-        return [t for t in env.results if isinstance(t, dict)]
+        return self._load_now(proto.schema_request(workspace_oid), False)
+
+    def _context_loader(self, req: Request) -> list[dict[str, Any]]:
+        return self._load_now(req, True)
 
     # -- connect -----------------------------------------------------------------------
-    def _connect(self, workspace: Any, project: Any) -> RallyContextHelper:
-        user = proto.expect_user(self._transport.send(proto.read_request("user", fetch=_USER_FETCH)),
-                                 self.server)
+    def _connect(self, workspace: Any, project: Any) -> Op[RallyContextHelper]:
+        reply = yield from send(proto.read_request("user", fetch=_USER_FETCH), log=False)
+        user = proto.expect_user(reply, self.server)
         self.user_oid = user.get("ObjectID") or proto.oid_from_ref(user.get("_ref", ""))
         self.user_name = user.get("UserName")
         self._user_item = user
         profile = user.get("UserProfile")
         if isinstance(profile, dict) and profile.get("_ref") and "DefaultWorkspace" not in profile:
-            got = self._fetch_all_raw(proto.read_request(proto.ref_path(profile["_ref"])))
+            got = yield from self._fetch_all_raw(proto.read_request(proto.ref_path(profile["_ref"])))
             profile = got[0] if got else profile
         dws = dproj = None
         if isinstance(profile, dict):
@@ -212,7 +254,8 @@ class Core:
                                     subscription_ref=sub_ref, subscription_name=sub_name,
                                     default_workspace=dws, default_project=dproj,
                                     isolated_workspace=self.isolated_workspace, warn=self._warn)
-        helper.setup(workspace, project)
+        yield from self._with_loads(lambda: helper.setup(workspace, project))
+        self.contextHelper = helper
         return helper
 
     @staticmethod
@@ -222,11 +265,8 @@ class Core:
         name = ref.get("Name") or ref.get("_refObjectName") or ""
         return name, ref.get("ObjectID") or proto.oid_from_ref(ref["_ref"])
 
-    def _context_loader(self, req: Request) -> list[dict[str, Any]]:
-        return self._fetch_all_raw(req)
-
-    def _subscription(self) -> dict[str, Any]:
-        items = self._fetch_all_raw(proto.read_request("subscription", fetch="Name,ObjectID"))
+    def _subscription(self) -> Op[dict[str, Any]]:
+        items = yield from self._fetch_all_raw(proto.read_request("subscription", fetch="Name,ObjectID"))
         if not items:
             raise RallyContextError("Unable to determine the subscription of the user")
         sub = items[0]
@@ -235,24 +275,27 @@ class Core:
         return sub
 
     # -- security token ------------------------------------------------------------------
-    def obtainSecurityToken(self, refresh: bool = False) -> str | None:
+    def _obtain_security_token(self, refresh: bool = False) -> Op[str | None]:
         """The security token for writes under Basic auth (None with an API key)."""
         if self.apikey:
             return None
-        with self._token_lock:
+        with self._hold(self._token_lock):
             if self._token is None or refresh:
-                self._token = proto.security_token(self._envelope(proto.security_token_request()))
+                env = yield from self._envelope(proto.security_token_request())
+                self._token = proto.security_token(env)
             return self._token
 
-    def _write(self, req_factory: Callable[[str | None], Request]) -> tuple[HTTPResponse, Envelope]:
+    obtainSecurityToken = operation(_obtain_security_token)
+
+    def _write(self, req_factory: Callable[[str | None], Request]) -> Op[tuple[Reply, Envelope]]:
         """Send a write built by ``req_factory(key)``; a stale token is refreshed once (see protocol)."""
         for attempt in (0, 1):
-            req = req_factory(self.obtainSecurityToken(refresh=attempt == 1))
-            http = self._send(req)
-            env = proto.expect_envelope(http)
+            key = yield from self._obtain_security_token(refresh=attempt == 1)
+            reply = yield from send(req_factory(key))
+            env = proto.expect_envelope(reply)
             if not proto.retry_with_new_token(env.errors, attempt=attempt, uses_api_key=bool(self.apikey)):
                 break
-        return http, env
+        return reply, env
 
     # ==================================================================================
     # logging

@@ -27,12 +27,13 @@ def _rally_of(context: Any) -> Rally:
 def getResourceByOID(context: Any, entity: str, oid: Any, **kwargs: Any) -> Persistable:
     """Read one object by OID through the ``Rally`` instance ``context``."""
     rally = _rally_of(context)
-    return rally._single(f"{rally._official_name(entity)}/{oid}")
+    return rally.run(rally._single(f"{rally._official_name(entity)}/{oid}"))
 
 
 def getCollection(context: Any, collection_url: str, **kwargs: Any) -> RallyRESTResponse:
     """Query a collection URL through the ``Rally`` instance ``context``."""
-    return _rally_of(context).getCollection(collection_url, **kwargs)
+    response: RallyRESTResponse = _rally_of(context).getCollection(collection_url, **kwargs)
+    return response
 
 
 def hydrateAnInstance(context: Any, item: dict[str, Any], existingInstance: Persistable | None = None

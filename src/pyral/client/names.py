@@ -16,6 +16,7 @@ from ..model.entities import (
 )
 from ..model.schema import SchemaItem, WorkspaceSchema
 from .core import Core
+from .operation import computed
 
 
 class Names(Core):
@@ -57,7 +58,7 @@ class Names(Core):
             raise InvalidRallyTypeNameError(name)
         return item.TypePath or item.ElementName
 
-    def typedef(self, target_type: str) -> SchemaItem | None:
+    def _typedef_now(self, target_type: str) -> SchemaItem | None:
         """The schema item (TypeDefinition) of a type in the current workspace, or None."""
         try:
             official = self._official_name(target_type)
@@ -65,7 +66,7 @@ class Names(Core):
             return None
         return self._schema().find(official)
 
-    def getSchemaInfo(self, workspace: Any = None, project: Any = None) -> list[dict[str, Any]]:
+    def _schema_info_now(self, workspace: Any = None, project: Any = None) -> list[dict[str, Any]]:
         """The raw TypeDefinition dicts of ``workspace`` (a name; default: current)."""
         ref = None
         if isinstance(workspace, str) and workspace not in ("current", "default"):
@@ -73,7 +74,7 @@ class Names(Core):
             ref = ws.ref if ws else None
         return list(self._schema(ref).raw)
 
-    def validateAttributeNames(self, entity_name: str, itemData: Mapping[str, Any],
+    def _attribute_names_now(self, entity_name: str, itemData: Mapping[str, Any],
                                workspace_ref: str | None = None) -> dict[str, Any]:
         """``itemData`` with keys renamed to ElementNames (``c_`` added, case fixed).
 
@@ -94,3 +95,7 @@ class Names(Core):
         if bad:
             raise RallyAttributeNameError(", ".join(bad))
         return out
+
+    typedef = computed(_typedef_now)
+    getSchemaInfo = computed(_schema_info_now)
+    validateAttributeNames = computed(_attribute_names_now)

@@ -11,6 +11,7 @@ with :class:`operation`, the same generator is a plain method on ``Rally`` (driv
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Coroutine, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
@@ -55,6 +56,25 @@ def gather(requests: Sequence[Request], limit: int = MAX_THREADS) -> Generator[S
     return replies
 
 
+class Stepper(Generic[T]):
+    """Feeds an operation the reply to its last step (or the error sending it raised) and hands
+    back its next step; ``None`` when it has finished, its result then in :attr:`result`."""
+
+    def __init__(self, op: Op[T]) -> None:
+        self.op = op
+        self.reply: Any = None
+        self.error: BaseException | None = None
+
+    def next_step(self) -> Step | None:
+        try:
+            step = self.op.throw(self.error) if self.error is not None else self.op.send(self.reply)
+        except StopIteration as done:
+            self.result: T = done.value
+            return None
+        self.reply, self.error = None, None
+        return step
+
+
 class Driver:
     """Runs operations synchronously (``Rally``)."""
 
@@ -66,19 +86,13 @@ class Driver:
 
     def run(self, op: Op[T]) -> T:
         """Drive ``op`` to its result; a transport error is raised inside the operation."""
-        reply: Any = None
-        error: BaseException | None = None
-        while True:
+        stepper = Stepper(op)
+        while (step := stepper.next_step()) is not None:
             try:
-                step = op.throw(error) if error is not None else op.send(reply)
-            except StopIteration as done:
-                result: T = done.value
-                return result
-            reply, error = None, None
-            try:
-                reply = self._exchange(step) if isinstance(step, Exchange) else self._gather(step)
+                stepper.reply = self._exchange(step) if isinstance(step, Exchange) else self._gather(step)
             except Exception as exc:  # noqa: BLE001 - handed to the operation, which may handle it
-                error = exc
+                stepper.error = exc
+        return stepper.result
 
 
 class AsyncDriver:
@@ -92,20 +106,15 @@ class AsyncDriver:
 
     async def run(self, op: Op[T]) -> T:
         """Drive ``op`` to its result; a transport error is raised inside the operation."""
-        reply: Any = None
-        error: BaseException | None = None
+        stepper = Stepper(op)
         try:
-            while True:
+            while (step := stepper.next_step()) is not None:
                 try:
-                    step = op.throw(error) if error is not None else op.send(reply)
-                except StopIteration as done:
-                    result: T = done.value
-                    return result
-                reply, error = None, None
-                try:
-                    reply = await (self._exchange(step) if isinstance(step, Exchange) else self._gather(step))
+                    stepper.reply = await (self._exchange(step) if isinstance(step, Exchange)
+                                           else self._gather(step))
                 except Exception as exc:  # noqa: BLE001 - handed to the operation, which may handle it
-                    error = exc
+                    stepper.error = exc
+            return stepper.result
         finally:
             op.close()
 
@@ -116,9 +125,13 @@ class operation(Generic[P, T]):  # noqa: N801 - used as a decorator
     def __init__(self, fn: Callable[Concatenate[Any, P], Op[T]]) -> None:
         self.fn = fn
         functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+        params = list(inspect.signature(fn).parameters.values())[1:]  # the bound method's: no ``self``
+        self.signature = inspect.signature(fn).replace(parameters=params,
+                                                      return_annotation=inspect.Signature.empty)
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
+        if not hasattr(self, "name"):  # an alias (``find = get``) keeps the first name
+            self.name = name
 
     @overload
     def __get__(self, obj: None, owner: type) -> operation[P, T]: ...
@@ -129,6 +142,9 @@ class operation(Generic[P, T]):  # noqa: N801 - used as a decorator
     @overload
     def __get__(self, obj: Driver, owner: type) -> Callable[P, T]: ...
 
+    @overload
+    def __get__(self, obj: Any, owner: type) -> Callable[P, Any]: ...
+
     def __get__(self, obj: Any, owner: type) -> Any:
         if obj is None:
             return self
@@ -136,12 +152,29 @@ class operation(Generic[P, T]):  # noqa: N801 - used as a decorator
         if isinstance(obj, AsyncDriver):
             async def call_async(*args: Any, **kwargs: Any) -> Any:
                 return await obj.run(fn(obj, *args, **kwargs))
-            return functools.update_wrapper(call_async, fn)
+            return self._named(functools.update_wrapper(call_async, fn))
 
         def call(*args: Any, **kwargs: Any) -> Any:
             return obj.run(fn(obj, *args, **kwargs))
-        return functools.update_wrapper(call, fn)
+        return self._named(functools.update_wrapper(call, fn))
+
+    def _named(self, call: Any) -> Any:
+        call.__name__ = getattr(self, "name", call.__name__)
+        call.__qualname__ = call.__name__
+        call.__signature__ = self.signature
+        del call.__wrapped__  # the generator is not what callers call
+        return call
 
     def op(self, obj: Any, *args: P.args, **kwargs: P.kwargs) -> Op[T]:
         """The generator itself, for ``yield from`` inside another operation."""
         return self.fn(obj, *args, **kwargs)
+
+
+def computed(fn: Callable[Concatenate[Any, P], T]) -> operation[P, T]:
+    """An operation whose work is a computation over cached state that may first need loads
+    (workspaces, projects, the schema): see ``Core._with_loads``."""
+    def op(self: Any, *args: P.args, **kwargs: P.kwargs) -> Op[T]:
+        result: T = yield from self._with_loads(lambda: fn(self, *args, **kwargs))
+        return result
+    functools.update_wrapper(op, fn)
+    return operation(op)

@@ -9,8 +9,9 @@ order.  A failed page raises :class:`RallyResponseError`; nothing calls ``sys.ex
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,12 +37,14 @@ from ..protocol import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model.loader import Loader
 
-__all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "ErrorResponse", "RallyRESTResponse", "RallyResponseError"]
+__all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "ErrorResponse", "RallyRESTResponse", "RallyResponseError",
+           "ResultPages", "AsyncRallyRESTResponse"]
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 
-def ordered_pages(executor: Executor, load: Callable[[int], T], starts: list[int],
+def ordered_pages(executor: Executor, load: Callable[[K], T], starts: Sequence[K],
                   workers: int) -> Iterator[T]:
     """``load(start)`` for every start, at most ``workers`` in flight on ``executor``, yielded in
     order; pages not yet consumed are cancelled when the caller stops early."""
@@ -63,14 +66,13 @@ def ordered_pages(executor: Executor, load: Callable[[int], T], starts: list[int
             fut.cancel()
 
 
-class RallyRESTResponse:
-    """Upstream-compatible response: attributes, ``next()``, iteration, truthiness, repr."""
+class ResultPages:
+    """What both clients' query responses share: the first page, upstream's attributes, the paging
+    plan and serving raw items as entities (page by page, each page one :class:`PageGroup`)."""
 
     def __init__(self, rally: Loader | None, request: Request, http: Reply, *,
                  hydrator: Hydrator | None = None, limit: int = MAX_ITEMS,
-                 threads: int | None = None,
-                 fetch_page: Callable[[Request], Envelope] | None = None,
-                 executor: Callable[[], Executor] | None = None) -> None:
+                 threads: int | None = None) -> None:
         self._rally = rally
         self.session = getattr(rally, "session", None)
         self.context = getattr(rally, "contextHelper", None)
@@ -83,8 +85,6 @@ class RallyRESTResponse:
         self.max_threads = 1
         self.debug = False
         self._limit = limit
-        self._fetch_page = fetch_page
-        self._executor = executor
         self._served = 0
         self._servable = 0
         self._curIndex = 0
@@ -109,52 +109,40 @@ class RallyRESTResponse:
             self._page = list(env.results)
             if not env.errors:
                 self._servable = servable(env, self._limit)
-        self._iter: Iterator[Any] | None = None
+        self._first_page = self._page
 
     # ------------------------------------------------------------------------------------
-    def _generate(self) -> Iterator[Any]:
-        wanted = self._servable
-        first = self._page
-        group = self._group(first)
-        for raw in first:
-            if self._served >= wanted:
+    def _further_starts(self) -> list[int]:
+        """``start`` of each page still needed after the first (empty when the first page is all)."""
+        if self._envelope is None or self._served >= self._servable or not self._first_page:
+            return []
+        return further_starts(self._envelope, len(self._first_page), self._servable)
+
+    def _page_request(self, start: int) -> Request:
+        return page_request(self.request, start)
+
+    @staticmethod
+    def _page_failure(start: int, exc: Exception) -> RallyResponseError:
+        """A page that could not be fetched (network error, timeout) as a response error."""
+        if isinstance(exc, RallyResponseError):
+            return exc
+        return RallyResponseError(f"Unable to retrieve the page of results at start={start}: {exc}")
+
+    def _serve_page(self, page: list[Any]) -> Iterator[Any]:
+        """The entities of one page, until the servable count is reached."""
+        self._page = page
+        group = self._group(page)
+        for raw in page:
+            if self._served >= self._servable:
                 return
             yield self._serve(raw, group)
-        if self._served >= wanted or not first or self.request_type != "Query":
-            return
-        assert self._envelope is not None
-        starts = further_starts(self._envelope, len(first), wanted)
-        workers = concurrency(self.threads, len(starts)) if self._fetch_page is not None else 1
-        self.max_threads = workers
-        for page in self._pages(starts, workers):
-            self._page = page
-            if not page:
-                return
-            group = self._group(page)
-            for raw in page:
-                if self._served >= wanted:
-                    return
-                yield self._serve(raw, group)
-            if self._served >= wanted:
-                return
 
-    def _pages(self, starts: list[int], workers: int) -> Iterator[list[Any]]:
-        if workers <= 1 or self._executor is None:
-            for start in starts:
-                yield self._load_page(start)
-            return
-        yield from ordered_pages(self._executor(), self._load_page, starts, workers)
+    def _done(self, page: list[Any]) -> bool:
+        return not page or self._served >= self._servable
 
-    def _load_page(self, start: int) -> list[Any]:
-        assert self._fetch_page is not None
-        try:
-            env = self._fetch_page(page_request(self.request, start))
-        except RallyResponseError:
-            raise
-        except Exception as exc:  # network errors, timeouts
-            raise RallyResponseError(f"Unable to retrieve the page of results at start={start}: {exc}") \
-                from exc
-        return list(env.results)
+    def _first_item(self) -> Any:
+        """The first item of the first page (``instance=True`` with one result), without I/O."""
+        return next(self._serve_page(self._first_page))
 
     def _group(self, page: list[Any]) -> PageGroup | None:
         """The items of a query page share one :class:`PageGroup` (page-wide collection loads)."""
@@ -172,6 +160,59 @@ class RallyRESTResponse:
             return inst
         return raw
 
+    def __bool__(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    def __repr__(self) -> str:
+        if self.errors:
+            return f"{self.status_code} {self.errors[0]}"
+        first = self._envelope.results[0] if self._envelope and self._envelope.results else None
+        typ = first.get("_type", self.target) if isinstance(first, dict) else self.target
+        return (f"{typ} result set, totalResultSetSize: {self.resultCount}, "
+                f"startIndex: {self.startIndex}  pageSize: {self.pageSize}  current Index: {self._curIndex}")
+
+
+class RallyRESTResponse(ResultPages):
+    """Upstream-compatible response: attributes, ``next()``, iteration, truthiness, repr.
+
+    Further pages are fetched by ``fetch_page``, concurrently on ``executor`` (bounded by the
+    paging plan of :mod:`pyral.protocol.paging`).
+    """
+
+    def __init__(self, rally: Loader | None, request: Request, http: Reply, *,
+                 hydrator: Hydrator | None = None, limit: int = MAX_ITEMS, threads: int | None = None,
+                 fetch_page: Callable[[Request], Envelope] | None = None,
+                 executor: Callable[[], Executor] | None = None) -> None:
+        super().__init__(rally, request, http, hydrator=hydrator, limit=limit, threads=threads)
+        self._fetch_page = fetch_page
+        self._executor = executor
+        self._iter: Iterator[Any] | None = None
+
+    def _generate(self) -> Iterator[Any]:
+        yield from self._serve_page(self._first_page)
+        starts = self._further_starts()
+        workers = concurrency(self.threads, len(starts)) if self._fetch_page is not None else 1
+        self.max_threads = workers
+        for page in self._pages(starts, workers):
+            yield from self._serve_page(page)
+            if self._done(page):
+                return
+
+    def _pages(self, starts: list[int], workers: int) -> Iterator[list[Any]]:
+        if workers <= 1 or self._executor is None:
+            for start in starts:
+                yield self._load_page(start)
+            return
+        yield from ordered_pages(self._executor(), self._load_page, starts, workers)
+
+    def _load_page(self, start: int) -> list[Any]:
+        assert self._fetch_page is not None
+        try:
+            env = self._fetch_page(self._page_request(start))
+        except Exception as exc:  # network errors, timeouts
+            raise self._page_failure(start, exc) from exc
+        return list(env.results)
+
     # -- upstream surface ----------------------------------------------------------------
     def __iter__(self) -> RallyRESTResponse:
         return self
@@ -185,22 +226,11 @@ class RallyRESTResponse:
         """The next hydrated item; raises ``StopIteration`` at the end."""
         return self.__next__()
 
-    def __bool__(self) -> bool:
-        return 200 <= self.status_code < 300
-
     def showNextItem(self) -> Any:
         """Upstream debugging helper: the next item, also printed."""
         item = self.next()
         print(item)
         return item
-
-    def __repr__(self) -> str:
-        if self.errors:
-            return f"{self.status_code} {self.errors[0]}"
-        first = self._envelope.results[0] if self._envelope and self._envelope.results else None
-        typ = first.get("_type", self.target) if isinstance(first, dict) else self.target
-        return (f"{typ} result set, totalResultSetSize: {self.resultCount}, "
-                f"startIndex: {self.startIndex}  pageSize: {self.pageSize}  current Index: {self._curIndex}")
 
 
 class ErrorResponse:
@@ -249,3 +279,62 @@ class CargoTruck:
     def dump(self) -> list[Any]:
         """The loaded results in order."""
         return [self.tank[i] for i in sorted(self.tank)]
+
+
+class AsyncRallyRESTResponse(ResultPages):
+    """What ``await AsyncRally.get(...)`` returns: iterate with ``async for`` (``resultCount`` and
+    upstream's other attributes are there at once), or ``await response.all()`` for a list.
+
+    Further pages are fetched concurrently with the same bound as the sync client, at most that
+    many ahead of the consumer, and items come in order.
+    """
+
+    def __init__(self, rally: Loader | None, request: Request, http: Reply, *,
+                 hydrator: Hydrator | None = None, limit: int = MAX_ITEMS, threads: int | None = None,
+                 fetch_page: Callable[[Request], Awaitable[Envelope]] | None = None) -> None:
+        super().__init__(rally, request, http, hydrator=hydrator, limit=limit, threads=threads)
+        self._fetch_page = fetch_page
+        self._aiter: AsyncIterator[Any] | None = None
+
+    def __aiter__(self) -> AsyncIterator[Any]:
+        if self._aiter is None:
+            self._aiter = self._agenerate()
+        return self._aiter
+
+    async def all(self) -> list[Any]:
+        """Every (remaining) item, as a list."""
+        return [item async for item in self]
+
+    async def _agenerate(self) -> AsyncIterator[Any]:
+        for item in self._serve_page(self._first_page):
+            yield item
+        starts = self._further_starts()
+        self.max_threads = concurrency(self.threads, len(starts)) if self._fetch_page is not None else 1
+        async for page in self._window(starts, self.max_threads):
+            for item in self._serve_page(page):
+                yield item
+            if self._done(page):
+                return
+
+    async def _window(self, starts: list[int], workers: int) -> AsyncIterator[list[Any]]:
+        """Pages in order, at most ``workers`` requested ahead; the rest cancelled on early exit."""
+        todo = deque(starts)
+        window: deque[asyncio.Task[list[Any]]] = deque()
+        try:
+            while todo or window:
+                while todo and len(window) < workers:
+                    window.append(asyncio.ensure_future(self._aload_page(todo.popleft())))
+                yield await window.popleft()
+        finally:
+            for task in window:
+                task.cancel()
+            if window:  # wait for the cancelled fetches: nothing of this response outlives it
+                await asyncio.wait(window)
+
+    async def _aload_page(self, start: int) -> list[Any]:
+        assert self._fetch_page is not None
+        try:
+            env = await self._fetch_page(self._page_request(start))
+        except Exception as exc:  # network errors, timeouts
+            raise self._page_failure(start, exc) from exc
+        return list(env.results)

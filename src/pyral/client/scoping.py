@@ -11,6 +11,7 @@ from ..model.entities import (
     Workspace,
 )
 from ..model.entities import Project as ProjectEntity
+from .operation import Op, computed, operation
 from .writes import Writes
 
 
@@ -24,11 +25,13 @@ class Scoping(Writes):
         """The WSAPI service URL."""
         return self.service_url
 
-    def subscriptionName(self) -> str | None:
+    def _subscription_name(self) -> Op[str | None]:
         """Name of the user's subscription."""
         if self.contextHelper.subscription_name is None:
-            self._subscription()
+            yield from self._subscription()
         return self.contextHelper.subscription_name
+
+    subscriptionName = operation(_subscription_name)
 
     def enableWarnings(self) -> None:
         """Print context warnings (default)."""
@@ -47,28 +50,28 @@ class Scoping(Writes):
         inst.__dict__["_type"] = cls._type
         return inst
 
-    def setWorkspace(self, workspaceName: str) -> None:
+    def _set_workspace_now(self, workspaceName: str) -> None:
         """Switch the current workspace (see compat §7.3)."""
         self.contextHelper.setWorkspace(workspaceName)
 
-    def getWorkspace(self) -> Persistable:
+    def _workspace_now(self) -> Persistable:
         """Shell ``Workspace`` of the current workspace (other attributes lazy-load)."""
         ws = self.contextHelper.currentWorkspace()
         assert ws is not None
         return self._shell(Workspace, ws.name, ws.ref)
 
-    def getWorkspaces(self) -> list[Persistable]:
+    def _workspaces_now(self) -> list[Persistable]:
         """Shells of every open workspace, sorted by name."""
         items = sorted((w for w in self.contextHelper.workspaces() if w.state != "Closed"),
                        key=lambda w: w.name)
         self.contextHelper.mark_wide()
         return [self._shell(Workspace, w.name, w.ref) for w in items]
 
-    def setProject(self, projectName: str) -> None:
+    def _set_project_now(self, projectName: str) -> None:
         """Switch the current project (name, ``A // B`` path or ``project/<oid>``)."""
         self.contextHelper.setProject(projectName)
 
-    def getProject(self, name: str | None = None) -> Persistable | None:
+    def _project_now(self, name: str | None = None) -> Persistable | None:
         """Shell ``Project`` for ``name`` (default: current; ``Name`` is the path for paths)."""
         helper = self.contextHelper
         if name is None:
@@ -84,7 +87,7 @@ class Scoping(Writes):
             return None
         return self._shell(ProjectEntity, name if " // " in name else found.name, found.ref)
 
-    def getProjects(self, workspace: str | None = None) -> list[Persistable]:
+    def _projects_now(self, workspace: str | None = None) -> list[Persistable]:
         """Shells of the projects of ``workspace`` (default: current), sorted by name."""
         helper = self.contextHelper
         ws = helper.currentWorkspace() if workspace in (None, "current") else \
@@ -94,3 +97,10 @@ class Scoping(Writes):
                                     "credentials")
         return [self._shell(ProjectEntity, p.name, p.ref)
                 for p in sorted(helper.projects(ws), key=lambda p: p.name)]
+
+    setWorkspace = computed(_set_workspace_now)
+    getWorkspace = computed(_workspace_now)
+    getWorkspaces = computed(_workspaces_now)
+    setProject = computed(_set_project_now)
+    getProject = computed(_project_now)
+    getProjects = computed(_projects_now)

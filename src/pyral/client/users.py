@@ -10,6 +10,7 @@ from ..errors import (
     RallyRESTAPIError,
 )
 from ..model.hydration import Hydrator
+from .operation import Op, computed, operation
 from .scoping import Scoping
 
 _ALL_USERS_FETCH = ("UserName,DisplayName,FirstName,LastName,MiddleName,ShortDisplayName,"
@@ -22,22 +23,23 @@ _ALL_USERS_FETCH = ("UserName,DisplayName,FirstName,LastName,MiddleName,ShortDis
 class Users(Scoping):
     """Users, PortfolioItem states and attributes' allowed values."""
 
-    def getUserInfo(self, oid: Any = None, username: str | None = None,
-                    name: str | None = None) -> Any:
+    def _user_info(self, oid: Any = None, username: str | None = None, name: str | None = None) -> Op[Any]:
         """A ``User`` by oid, or a list of Users by ``username`` or display ``name``."""
         if oid:
-            return self._single(f"User/{oid}")
+            return (yield from self._single(f"User/{oid}"))
         if username:
-            return list(self.get("User", fetch=True, query=f'UserName = "{username}"', project=None))
+            return (yield from self._get_all("User", fetch=True, query=f'UserName = "{username}"', project=None))
         if name:
-            return list(self.get("User", fetch=True, query=f'DisplayName = "{name}"', project=None))
+            return (yield from self._get_all("User", fetch=True, query=f'DisplayName = "{name}"', project=None))
         raise RallyRESTAPIError("No specification provided to obtain User information")
 
-    def getAllUsers(self, workspace: str | None = None) -> list[Any]:
+    getUserInfo = operation(_user_info)
+
+    def _all_users(self, workspace: str | None = None) -> Op[list[Any]]:
         """Every user of the subscription, with ``UserProfile`` fields fetched in the same pages."""
         ws_ref = self.contextHelper.currentWorkspaceRef()
         if workspace:
-            ws = self.contextHelper.find_workspace(workspace)
+            ws = yield from self._with_loads(lambda: self.contextHelper.find_workspace(workspace))
             if ws is None:
                 raise RallyContextError(f'Workspace specified: "{workspace}" not accessible with '
                                         "current credentials")
@@ -46,29 +48,35 @@ class Users(Scoping):
                                   query="((Disabled = true) OR (Disabled = false))",
                                   context=proto.context_params(ws_ref, None),
                                   pagesize=proto.MAX_PAGESIZE, start=1)
-        resp = self._response(req, Hydrator(self, complete=False, hydrated=True,
-                                            context=self.contextHelper.currentContext()))
+        resp = yield from self._response(req, Hydrator(self, complete=False, hydrated=True,
+                                                       context=self.contextHelper.currentContext()))
         if not resp:
             return []
-        return list(resp)
+        return (yield from self._all_items(resp))
 
-    def getState(self, entity: str, state_name: str) -> Any:
+    getAllUsers = operation(_all_users)
+
+    def _state(self, entity: str, state_name: str) -> Op[Any]:
         """The ``State`` object called ``state_name`` of a PortfolioItem type."""
-        return self.get("State", fetch=True, query=[f'TypeDef.Name = "{entity}"', f'Name = "{state_name}"'],
-                        project=None, instance=True)
+        return (yield from self._get("State", fetch=True, query=[f'TypeDef.Name = "{entity}"', f'Name = "{state_name}"'],
+                                     project=None, instance=True))
 
-    def getStates(self, entity: str) -> list[Any]:
+    getState = operation(_state)
+
+    def _states(self, entity: str) -> Op[list[Any]]:
         """The ``State`` objects of a PortfolioItem type, by OrderIndex."""
-        resp = self.get("State", fetch=True, query=f'TypeDef.Name = "{entity}"',
-                        order="OrderIndex,ObjectID", project=None)
+        states = yield from self._get_all("State", fetch=True, query=f'TypeDef.Name = "{entity}"',
+                                          order="OrderIndex,ObjectID", project=None)
         unique: dict[tuple[Any, Any], Any] = {}
-        for state in resp:
+        for state in states:
             unique[(state.__dict__.get("OrderIndex"), state.Name)] = state
         return sorted(unique.values(), key=lambda s: (s.__dict__.get("OrderIndex") or 0))
 
-    def getAllowedValues(self, entityName: str, attributeName: str, **kwargs: Any) -> list[Any] | None:
+    getStates = operation(_states)
+
+    def _allowed_values_now(self, entityName: str, attributeName: str, **kwargs: Any) -> list[Any] | None:
         """Allowed values of an attribute (strings), ``[True]`` for an object collection, or None."""
-        item = self.typedef(entityName)
+        item = self._typedef_now(entityName)
         if item is None:
             return None
         attr = next((a for a in item.Attributes if a.ElementName in (attributeName, f"c_{attributeName}")),
@@ -81,8 +89,10 @@ class Users(Scoping):
             return [True]
         return values
 
+    getAllowedValues = computed(_allowed_values_now)
+
     def _allowed_values_loader(self, ref: str) -> list[dict[str, Any]]:
         req = proto.collection_request(proto.ref_path(ref), fetch="true",
                                        context=proto.context_params(
                                            self.contextHelper.currentWorkspaceRef(), None))
-        return self._fetch_all_raw(req)
+        return self._load_now(req, True)

@@ -280,6 +280,8 @@ OPERATORS = {
 
 def _extra_types() -> list[dict[str, Any]]:
     """Types the capture lacks, in the same compact form as ``rally_schema.json``."""
+    from . import catalog_today  # it builds on this module's AttrDef
+
 
     def t(name: str, path: str, prefix: str | None, *, abstract: bool = False, creatable: bool = True,
           queryable: bool = True, deletable: bool = True, ordinal: int = -1,
@@ -314,6 +316,7 @@ def _extra_types() -> list[dict[str, Any]]:
         t("VSMMeasure", "VSMMeasure", None, display="VSM Measure"),
         t("VSMInvestmentCategorytoInvestmentIntentMap", "VSMInvestmentCategorytoInvestmentIntentMap", None,
           display="VSM Investment Category to Investment Intent Map"),
+        *catalog_today.type_entries(t),
     ]
 
 
@@ -323,6 +326,8 @@ INVESTMENT_CATEGORIES = ("None", "Cost Savings", "Short Term Growth", "Strategic
 
 def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]]:
     """Attribute lists for the hand-added types (inheriting what they share with Artifact)."""
+    from . import catalog_today  # it builds on this module's AttrDef
+
     art = list(base["Artifact"])
     defect = base["Defect"]
     sched_names = ["LastBuild", "LastRun", "PassingTestCaseCount", "ScheduleState", "ScheduleStatePrefix",
@@ -456,6 +461,7 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
             name_required=False),
     }
     return {
+        **catalog_today.new_type_attributes(_a, base_meta, {"ScheduleState": by["ScheduleState"].allowed or ()}),
         "Connection": connection,
         "PullRequest": connection,
         **vsm,
@@ -512,6 +518,8 @@ class Catalog:
     """The built-in types of a Rally subscription (immutable after construction)."""
 
     def __init__(self) -> None:
+        from . import catalog_today  # it builds on this module's AttrDef
+
         raw = json.loads(resources.files("pyral.emulator").joinpath("data/rally_schema.json").read_text())
         drop = {"AdministratableProject", "WritableProject"}
         raw_types = [t for t in raw["types"] if t["ElementName"] not in drop]
@@ -527,10 +535,16 @@ class Catalog:
             base_attrs[t["ElementName"]] = attrs + ADDED_ATTRS.get(t["ElementName"], [])
         extra = _extra_types()
         extra_attrs = _extra_attributes(base_attrs)
+        known = {name: {a.name for a in attrs} for name, attrs in [*base_attrs.items(), *extra_attrs.items()]}
+        for name, added in catalog_today.added_attributes(known, _a).items():
+            if name in extra_attrs:
+                extra_attrs[name] = [*extra_attrs[name], *added]
+            else:
+                base_attrs[name] = [*base_attrs[name], *added]
         types: dict[str, TypeDef] = {}
         for order, t in enumerate(raw_types + extra):
             name = t["ElementName"]
-            parent = PARENTS.get(name)
+            parent = PARENTS.get(name) or catalog_today.parents().get(name)
             if t["TypePath"].startswith("PortfolioItem/"):
                 parent = "PortfolioItem"
             tdef = TypeDef(name=name, type_path=t["TypePath"], display_name=t["DisplayName"],

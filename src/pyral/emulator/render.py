@@ -202,14 +202,26 @@ class Renderer:
         if name == "Content" and attr.type == "BINARY_DATA":
             blob = self.store.get_blob(row.oid)
             return base64.b64encode(blob).decode("ascii") if blob is not None else ""
-        raw = row.get(name) if name in COLUMNS else row.data.get(name)
+        raw = row.get(name) if name in COLUMNS else None
+        if raw is None:  # permissions keep their Project/Workspace in the document
+            raw = row.data.get(name)
+        if name == "UsageCount" and tdef.name == "Tag":
+            return self._tag_usage(row.oid)
         if attr.type == "OBJECT":
             if raw is None or isinstance(raw, dict):
                 return raw
             return self.ref_value(int(raw), fetch, depth)
+        if raw is None and attr.type == "BOOLEAN":
+            return False  # Rally never answers null for a boolean (docs/emulator.md, Conformance)
         if raw is None:
             return empty_value(attr)
         return raw
+
+    def _tag_usage(self, oid: int) -> int:
+        """Tag.UsageCount: how many live objects carry the tag."""
+        recs = self.store.execute("SELECT count(*) FROM links l JOIN objects o ON o.oid = l.owner AND o.deleted = 0"
+                                  " WHERE l.attr = 'Tags' AND l.target = ?", [oid])
+        return int(recs[0][0])
 
     def ref_value(self, oid: int, fetch: Fetch, depth: int) -> dict[str, Any] | None:
         if oid in self._hidden:

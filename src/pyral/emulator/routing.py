@@ -45,7 +45,7 @@ class Request:
 class Route:
     """Where a WSAPI path leads."""
 
-    kind: str  # query | read | create | update | delete | collection | collection_add | collection_remove
+    kind: str  # query | read | create | update | delete | copy | collection | collection_add | collection_remove
     #          | authorize | batch | schema | control | not_found
     type_name: str = ""
     oid: int | None = None
@@ -94,6 +94,8 @@ def route(method: str, path: str) -> Route:
     if len(tail) == 1:
         kind = {"GET": "read", "POST": "update", "PUT": "update", "DELETE": "delete"}.get(method, "bad_method")
         return Route(kind, type_name, oid)
+    if len(tail) == 2 and low_tail[1] == "copy" and method == "POST":
+        return Route("copy", type_name, oid)
     if len(tail) == 2:
         return Route("collection", type_name, oid, tail[1])
     if len(tail) == 3 and low_tail[2] in ("add", "remove"):

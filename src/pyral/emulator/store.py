@@ -82,6 +82,7 @@ COLUMNS: dict[str, str] = {
     "DragAndDropRank": "rank",
     "CreationDate": "created",
     "LastUpdateDate": "updated",
+    "LastUpdatedDate": "updated",  # Project's and the OKR types' spelling (WSAPI 2025)
     "VersionId": "version",
     "ObjectUUID": "uuid",
 }

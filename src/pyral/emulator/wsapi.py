@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from . import access, envelopes, errors, service
+from . import access, copying, envelopes, errors, service
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
 from .errors import WsapiError
@@ -65,7 +65,7 @@ class Handlers:
         if rt.kind == "schema":
             return self.schema(req, rt, principal)
         tdef = self._type(req, rt.type_name, principal)
-        if rt.kind in ("create", "update", "delete", "collection_add", "collection_remove"):
+        if rt.kind in ("create", "update", "delete", "copy", "collection_add", "collection_remove"):
             self._check_key(req, principal)
         if rt.kind == "query":
             # Rally answers /user and /subscription without a query with the caller's own object
@@ -84,6 +84,9 @@ class Handlers:
         if rt.kind == "delete":
             assert rt.oid is not None
             return self.delete(req, tdef, rt.oid, principal)
+        if rt.kind == "copy":
+            assert rt.oid is not None
+            return self.copy(req, tdef, rt.oid, principal)
         if rt.kind == "collection":
             assert rt.oid is not None
             return self.collection(req, tdef, rt.oid, rt.attr, principal)
@@ -347,6 +350,20 @@ class Handlers:
         except WsapiError as exc:
             return 200, envelopes.operation_result(errors=[exc.message], warnings=ctx.warnings)
         return 200, envelopes.operation_result(obj=self._echo(req, row, principal), warnings=ctx.warnings)
+
+    def copy(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
+        """The copy in the read envelope (the 2025 description answers copy with its read response)."""
+        row = self._get_row(tdef, oid, principal)
+        if row is None:
+            raise errors.not_found_read()
+        row_t = self.backend.schema(row.workspace).get(row.type)
+        assert row_t is not None
+        ctx = self._write_ctx(req, principal, row_t.name)
+        with self.store.transaction(savepoint=True):
+            new = copying.copy(ctx, row_t, row)
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
+        obj = self.renderer(req, new.workspace, principal).objects([new], fetch, top=True)[0]
+        return 200, envelopes.single(row_t.name, obj, ctx.warnings)
 
     def delete(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
         row = self._get_row(tdef, oid, principal)

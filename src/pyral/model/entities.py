@@ -88,7 +88,7 @@ class Persistable:
             return value
         rally = self.rally
         if not self.__dict__.get("_complete") and rally is not None and not self._known_absent(name, rally):
-            rally.load_all(self)
+            rally.load_all(self, name)
             found, value = self._lookup(name)
             if found:
                 return value
@@ -101,6 +101,17 @@ class Persistable:
         if name in fetched or ("c_" + name.replace(" ", "")) in fetched:
             return True
         return rally.schema_lacks(self, name)
+
+    def load(self, *names: str) -> Any:
+        """Load attributes this object lacks (collections page-wide where possible; no names: all).
+
+        With ``AsyncRally`` this is the awaitable ``await item.load("Tasks")``; with ``Rally`` it
+        loads at once (attribute access would too) and returns the object.
+        """
+        rally = self.rally
+        if rally is None:
+            raise UnreferenceableOIDError(f"{self.__class__.__name__} OID {self.oid}: no Rally instance")
+        return rally.load(self, *names)
 
     def _lookup(self, name: str) -> tuple[bool, Any]:
         d = self.__dict__

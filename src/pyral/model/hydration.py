@@ -63,7 +63,8 @@ class Hydrator:
 
     def make(self, item: dict[str, Any]) -> Persistable | CustomField:
         """A new instance for a result item."""
-        return self._make(item, 0, top=True)
+        made: Persistable | CustomField = self._make(item, 0, top=True)
+        return made
 
     def _make(self, item: dict[str, Any], depth: int, top: bool) -> Any:
         typ = item_type(item)

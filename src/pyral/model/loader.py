@@ -19,11 +19,14 @@ if TYPE_CHECKING:  # pragma: no cover
 class Loader(Protocol):
     """Loads the missing parts of an entity, in place."""
 
-    def load_all(self, inst: Persistable) -> None:
-        """Fill every attribute of ``inst`` (one read of the whole object)."""
+    def load_all(self, inst: Persistable, name: str | None = None) -> None:
+        """Fill every attribute of ``inst`` (one read of the whole object); ``name`` is the one wanted."""
 
     def load_collection(self, inst: Persistable, attr: str) -> Any:
         """Load, cache on ``inst`` and return the members of the collection ``attr``."""
+
+    def load(self, inst: Persistable, *names: str) -> Any:
+        """Load the named attributes of ``inst`` (an awaitable with an async client)."""
 
     def schema_lacks(self, inst: Persistable, name: str) -> bool:
         """True when the schema of ``inst``'s type has no attribute ``name`` (no load can give it)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from contextlib import ExitStack
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -121,13 +122,29 @@ class Emulator:
         self.stop()
 
     def reset(self) -> None:
-        """Back to the state at start (the demo data, if any, included); injected faults are cleared."""
+        """Back to the state at start (the demo data, if any, included), on the real clock; injected faults
+        are cleared."""
         assert self.backend is not None and self._snapshot is not None
         if self.front is not None:
             self.front.faults.clear()
         with self._reset_lock:
             self.backend.store.load(self._snapshot)
             self.backend.reload()
+            self.backend.clock.set(None)
+
+    # -- time ------------------------------------------------------------------------------
+    def set_clock(self, when: datetime | None) -> datetime:
+        """Emulate ``when`` (aware) as now for every write; None returns to the real clock.
+
+        Refused (``ClockError``) when it would move back before the latest artifact write.
+        """
+        assert self.backend is not None, "start the emulator first"
+        return self.backend.set_clock(when)
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Move the (emulated) clock forward by ``seconds``; returns the new now."""
+        assert self.backend is not None, "start the emulator first"
+        return self.backend.advance_clock(seconds)
 
     # -- in-process access and faults ------------------------------------------------------
     def transport(self) -> httpx.BaseTransport:

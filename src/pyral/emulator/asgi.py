@@ -1,6 +1,6 @@
 """The emulator as an ASGI application (Starlette): routes, body decoding, faults, limits.
 
-Starlette routes the three path families (control plane, WSAPI, schema service) and answers
+Starlette routes the four path families (control plane, WSAPI, schema service, Lookback API) and answers
 404/405 for everything else; gzip answers come from its middleware.  Each request then goes:
 injected fault → body decoding (bounded, gzip-aware) → authentication (worker thread) →
 the user's concurrency slot → latency → the handler (worker thread), all under Rally's
@@ -167,7 +167,7 @@ def build(app: App) -> Starlette:
     """The Starlette application serving ``app``."""
     routes = [HttpRoute(path, endpoint, methods=METHODS) for path in (
         "/emulator", "/emulator/{rest:path}", "/slm/webservice/{version}/{rest:path}",
-        "/slm/schema/{version}/{rest:path}")]
+        "/slm/schema/{version}/{rest:path}", "/analytics/{rest:path}")]
     handlers: dict[Any, Any] = {404: _http_error, 405: _http_error}
     asgi = Starlette(routes=routes, exception_handlers=handlers,
                      middleware=[Middleware(GZipMiddleware, minimum_size=GZIP_MIN, compresslevel=1)])

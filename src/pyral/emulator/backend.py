@@ -11,10 +11,13 @@ import hashlib
 import secrets
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
+from . import history
 from .catalog import Catalog, CustomAttr, TypeDef, WorkspaceSchema, catalog
-from .store import Row, Store, now_iso
+from .clock import iso_ms
+from .store import Row, Store
 
 DEFAULT_ADMIN_USER = "admin@emulator.local"
 DEFAULT_ADMIN_PASSWORD = "Rally-Emulator-1"
@@ -32,6 +35,10 @@ def check_password(stored: str | None, password: str) -> bool:
         return False
     salt, digest = stored.split("$", 1)
     return secrets.compare_digest(hashlib.sha256((salt + password).encode()).hexdigest(), digest)
+
+
+class ClockError(ValueError):
+    """The clock may not move where asked (back before a recorded write)."""
 
 
 @dataclass
@@ -60,6 +67,8 @@ class Backend:
                  admin_password: str = DEFAULT_ADMIN_PASSWORD,
                  admin_api_key: str = DEFAULT_ADMIN_API_KEY) -> None:
         self.store = store
+        self.clock = store.clock  # one clock per backend: every write of its store is stamped with it
+        self.writes_open = 0  # nesting depth of service write operations (changed under the store lock)
         self.catalog: Catalog = catalog()
         self.admin_user = admin_user
         self.admin_password = admin_password
@@ -75,6 +84,27 @@ class Backend:
     @property
     def subscription(self) -> int:
         return int(self.store.get_meta("subscription") or 0)
+
+    # -- time ------------------------------------------------------------------------------
+    def set_clock(self, when: datetime | None) -> datetime:
+        """Emulate ``when`` as now (None: the real clock); never back before the latest artifact
+        write, whose history would otherwise run backwards (:class:`ClockError`)."""
+        target = when if when is not None else datetime.now(UTC)
+        if target.tzinfo is None:
+            raise ValueError("the clock needs an aware datetime (with a time zone)")
+        last = history.last_write(self)
+        if last is not None and iso_ms(target) < last:
+            raise ClockError(f"The clock cannot move back to {iso_ms(target)}: "
+                             f"the history already has a write at {last}")
+        self.clock.set(when)
+        return self.clock.now()
+
+    def advance_clock(self, seconds: float) -> datetime:
+        """Move the clock forward by ``seconds`` (it becomes emulated if it was real); ValueError
+        for anything but a number >= 0."""
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0 or seconds != seconds:
+            raise ValueError(f"advance takes a number of seconds >= 0, not {seconds!r}")
+        return self.clock.advance(float(seconds))
 
     # -- fresh store -----------------------------------------------------------------------
     def bootstrap(self) -> None:
@@ -109,7 +139,7 @@ class Backend:
                          "MiddleName": "", "ShortDisplayName": (first[:1] + last[:7]).lower() or username,
                          "OnpremLdapUsername": "", "SubscriptionAdmin": sub_admin,
                          "SubscriptionID": 100, "UserProfile": profile.oid,
-                         "LastPasswordUpdateDate": now_iso(),
+                         "LastPasswordUpdateDate": self.clock.iso(),
                          "SubscriptionPermission": "Subscription Admin" if sub_admin else "Workspace User",
                          "WorkspacePermission": "Subscription Admin" if sub_admin else "Workspace User"})
             data.update(extra or {})

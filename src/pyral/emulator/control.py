@@ -6,6 +6,8 @@
 * ``POST /emulator/recyclebin/<oid>/restore`` — restore a recycled artifact.
 * ``POST /emulator/workspaces/<oid>/customfields`` with ``{"type": "Defect", "name": "Customer",
   "attribute_type": "STRING", "allowed_values": [...]}`` — add a workspace custom field.
+* ``GET /emulator/clock`` — the emulator's now; ``PUT /emulator/clock`` with ``{"now": "<ISO 8601>"}``
+  (``null``: the real clock) or ``{"advance": <seconds>}``; never back before a recorded write (409).
 * ``POST /emulator/faults`` with ``{"method": "GET", "path": "<regex>", "kind": "429|503|reset|slow",
   "count": N, "retry_after": S, "delay": S}`` — fault the next N matching requests;
   ``GET`` lists the pending faults, ``DELETE`` clears them.
@@ -18,7 +20,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from . import service
-from .backend import Principal, hash_password
+from .backend import ClockError, Principal, hash_password
+from .clock import iso_ms, parse_iso
 from .errors import WsapiError
 from .faults import FaultError, parse_fault
 from .routing import Request
@@ -42,6 +45,8 @@ def handle(app: App, req: Request, rest: str, principal: Principal) -> Answer:
     parts = [p for p in rest.split("/") if p]
     if parts == ["health"] and req.method == "GET":
         return _json(200, {"status": "ok"})
+    if parts == ["clock"] and req.method == "GET":
+        return _clock_state(app)
     if not principal.sub_admin or principal.user.data.get("UserName", "").lower() != app.backend.admin_user.lower():
         return _error(403, "Forbidden: the emulator control plane needs the admin credentials")
     backend = app.backend
@@ -52,6 +57,8 @@ def handle(app: App, req: Request, rest: str, principal: Principal) -> Answer:
         return _json(200, {"reset": True})
     if len(parts) == 3 and parts[0] == "users" and parts[2] == "credentials" and req.method == "PUT":
         return _credentials(app, req, parts[1])
+    if parts == ["clock"] and req.method == "PUT":
+        return _set_clock(app, req)
     if parts == ["faults"]:
         return _faults(app, req)
     if parts == ["export"] and req.method == "GET":
@@ -79,6 +86,39 @@ def _body(req: Request) -> Any:
         return json.loads(req.body or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"The body is not valid JSON: {exc}") from None
+
+
+def _clock_state(app: App) -> Answer:
+    clock = app.backend.clock
+    return _json(200, {"now": iso_ms(clock.now()), "emulated": clock.emulated})
+
+
+def _set_clock(app: App, req: Request) -> Answer:
+    try:
+        body = _body(req)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    if not isinstance(body, dict) or len(body) != 1 or not ({"now", "advance"} & set(body)):
+        return _error(400, 'Give {"now": "<ISO 8601 date-time>"} ({"now": null}: the real clock) or '
+                           '{"advance": <seconds>}')
+    try:
+        if "advance" in body:
+            app.backend.advance_clock(body["advance"])
+        elif body["now"] is None:
+            app.backend.set_clock(None)
+        else:
+            if not isinstance(body["now"], str):
+                return _error(400, f"now must be an ISO 8601 date-time or null, not {body['now']!r}")
+            try:
+                when = parse_iso(body["now"])
+            except ValueError:
+                return _error(400, f"now must be an ISO 8601 date-time with a time zone, not {body['now']!r}")
+            app.backend.set_clock(when)
+    except ClockError as exc:
+        return _error(409, str(exc))
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return _clock_state(app)
 
 
 def _credentials(app: App, req: Request, username: str) -> Answer:

@@ -37,6 +37,12 @@ What is in it (workspace "Default Workspace"):
 * 60 defects (Submitted/Open/Fixed/Closed, Severity and Priority values, some linked to
   stories or test cases, the custom field ``c_Customer`` set on some), tags, milestones and
   a few discussion posts.
+* A Lookback history: everything is created (on the emulated clock) the day before the first
+  of the four past-and-current sprints; then, day by day through each sprint, stories move
+  through their ScheduleStates (Defined -> In-Progress -> Completed -> Accepted, as far as they
+  get) and their tasks' ToDo burns down (in two steps in the current sprint), each change a real
+  write through the service layer at its emulated time, grouped per instant.  The clock then
+  returns to real time.  Burndowns and cumulative flow on the demo data show something real.
 * The custom fields upstream pyral's own test suite uses (``c_NumberofCases``,
   ``c_AffectedCustomers`` on stories and defects; ``c_BugzillaID``, ``c_JiraKey``,
   ``c_QCDefectID`` and the drop-down ``c_PrimaryColor`` on defects), set on one story and one
@@ -51,7 +57,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .backend import Backend
-from .service import WriteContext, create, create_project, create_workspace, update
+from .service import WriteContext, create, create_project, create_workspace, recorded, update
 from .store import Row
 
 SEED = 20140829
@@ -149,6 +155,8 @@ INITIATIVES = (
 )
 FEATURE_STATES = ("Discovering", "Developing", "Developing", "Measuring", "Done")
 SCHEDULE_STATES = ("Defined", "In-Progress", "Completed", "Accepted")
+HISTORY_SLOTS = (0, 1, 2, 3)  # iterations whose stories and tasks get a day-by-day history
+SPRINT_DAYS = 12  # the last working day of a two-week sprint, counted from its start
 STORY_COUNT = 300
 DEFECT_COUNT = 60
 TEST_CASE_COUNT = 40
@@ -175,8 +183,15 @@ class _Builder:
         self.team: dict[str, list[int]] = {}
         self.iterations: dict[str, list[Row]] = {}
         self.releases: dict[str, list[Row]] = {}
-        self.today = datetime.now(UTC).date()
+        self.started = backend.clock.now()
+        self.today = self.started.date()
         self.monday = self.today - timedelta(days=self.today.weekday())
+        # History: everything is created the day before the first sprint, then the sprints'
+        # changes are replayed day by day on the emulated clock (see :meth:`replay_history`).
+        first = self.monday - timedelta(days=14 * 3)
+        self.created_at = datetime(first.year, first.month, first.day, 9, tzinfo=UTC) - timedelta(days=1)
+        self.history_rng = random.Random(SEED + 1)  # its own stream: the data set stays as it was
+        self.changes: list[tuple[datetime, int, int, str, dict[str, Any]]] = []
 
     # -- helpers ---------------------------------------------------------------------------
     def ctx(self, project: int | None = None, wrapper: str = "") -> WriteContext:
@@ -348,17 +363,22 @@ class _Builder:
         rng = self.rng
         proj = self.projects[team]
         state = state or self.story_state(slot)
+        final_state = state
         iteration = self.iterations[team][slot] if slot is not None else None
+        timeline = self.timeline(iteration, final_state) if slot in HISTORY_SLOTS and iteration else None
+        if timeline is not None:
+            state = "Defined"  # where the story starts; replay_history moves it to final_state
         release = self.releases[team][0 if slot is None or slot < 4 else 1] if slot is not None else None
         name = f"{rng.choice(SUBJECTS[team])} {rng.choice(ACTIONS)}"
         payload: dict[str, Any] = {
             "Name": name, "ScheduleState": state, "Owner": rng.choice(self.team[team]),
             "PlanEstimate": points if points is not None else rng.choice((1, 2, 3, 3, 5, 5, 8, 13)),
             "Description": f"<p>As a user, I want the {name.lower()} so that shopping is easier.</p>",
-            "Notes": "", "Blocked": state == "In-Progress" and rng.random() < 0.1,
+            "Notes": "", "Blocked": final_state == "In-Progress" and rng.random() < 0.1,
         }
         if payload["Blocked"]:
             payload["BlockedReason"] = "Waiting on the payments API"
+        blocked: dict[str, Any] = {k: payload.pop(k) for k in ("Blocked", "BlockedReason") if timeline is not None and k in payload}
         if iteration is not None:
             payload["Iteration"] = iteration.oid
         if release is not None:
@@ -372,12 +392,14 @@ class _Builder:
         if rng.random() < 0.1:
             payload["Milestones"] = [rng.choice(milestones)]
         row = self.make("HierarchicalRequirement", payload, proj)
+        if timeline is not None:
+            self.plan_story(row, final_state, timeline, blocked)
         if with_tasks:
             for name in rng.sample(TASK_NAMES, rng.randint(1, 4)):
-                self.task(row, state, name)
+                self.task(row, final_state, name, timeline)
         return row
 
-    def task(self, story: Row, story_state: str, name: str) -> None:
+    def task(self, story: Row, story_state: str, name: str, timeline: dict[str, Any] | None = None) -> None:
         rng = self.rng
         estimate = float(rng.choice((1, 2, 3, 4, 6, 8)))
         if story_state in ("Completed", "Accepted"):
@@ -388,10 +410,66 @@ class _Builder:
             todo, actuals = estimate * (1 - done), estimate * done
         else:
             state, todo, actuals = "Defined", estimate, 0.0
-        self.make("Task", {
+        final: dict[str, Any] = {"State": state, "ToDo": todo, "Actuals": max(actuals, 0.0)}
+        todo_final, actuals_final = todo, max(actuals, 0.0)
+        if timeline is not None:
+            state, todo, actuals = "Defined", estimate, 0.0
+        row = self.make("Task", {
             "Name": name,
             "WorkProduct": story.oid, "State": state, "Estimate": estimate, "ToDo": todo,
             "Actuals": max(actuals, 0.0), "Owner": story.data.get("Owner")}, story.project)
+        if timeline is not None and final["State"] != "Defined":
+            if timeline["current"]:  # the current sprint burns down in two steps, past ones in one
+                half = {"State": "In-Progress", "ToDo": (estimate + todo_final) / 2, "Actuals": actuals_final / 2}
+                self.change(timeline["half"], row, "Task", half)
+            self.change(timeline["done"], row, "Task", final)
+
+    # -- history -----------------------------------------------------------------------------
+    def timeline(self, iteration: Row, final_state: str) -> dict[str, Any]:
+        """When a story of ``iteration`` moves to each state, and when its tasks burn down.
+
+        Days of the sprint are spread over the time the sprint has had so far (all of it for
+        past sprints), so that nothing is later than the real now.
+        """
+        rng = self.history_rng
+        start = datetime.fromisoformat(str(iteration.data["StartDate"]).replace("Z", "+00:00"))
+        span = min(timedelta(days=SPRINT_DAYS), max(self.started - start - timedelta(minutes=2), timedelta(0)))
+        begun = 1 + rng.randint(0, 3)
+        completed = min(begun + 2 + rng.randint(0, 4), SPRINT_DAYS - 1)
+        accepted = min(completed + 1 + rng.randint(0, 2), SPRINT_DAYS)
+        done = completed if SCHEDULE_STATES.index(final_state) >= 2 else SPRINT_DAYS
+
+        def at(day: int) -> datetime:
+            return start + span * day / SPRINT_DAYS
+
+        return {"In-Progress": at(begun), "Completed": at(completed), "Accepted": at(accepted),
+                "half": at((begun + done) // 2), "done": at(done), "current": span < timedelta(days=SPRINT_DAYS)}
+
+    def plan_story(self, row: Row, final_state: str, timeline: dict[str, Any], blocked: dict[str, Any]) -> None:
+        for state in SCHEDULE_STATES[1:SCHEDULE_STATES.index(final_state) + 1]:
+            payload: dict[str, Any] = {"ScheduleState": state}
+            if state == "In-Progress":
+                payload.update(blocked)
+            if state != "In-Progress" and blocked.get("Blocked"):
+                payload["Blocked"] = False
+            self.change(timeline[state], row, "HierarchicalRequirement", payload)
+
+    def change(self, when: datetime, row: Row, type_name: str, payload: dict[str, Any]) -> None:
+        self.changes.append((when, len(self.changes), row.oid, type_name, payload))
+
+    def replay_history(self) -> None:
+        """Apply the planned changes in time order: one write operation per instant."""
+        by_time: dict[datetime, list[tuple[int, str, dict[str, Any]]]] = {}
+        for when, _, oid, type_name, payload in sorted(self.changes, key=lambda c: (c[0], c[1])):
+            by_time.setdefault(when, []).append((oid, type_name, payload))
+        for when, changes in by_time.items():
+            self.backend.set_clock(when)
+            with recorded(self.backend, None, user=self.admin):
+                for oid, type_name, payload in changes:
+                    row = self.store.get(oid)
+                    if row is not None:
+                        update(WriteContext(self.backend, None, workspace=self.ws, project=row.project,
+                                            wrapper=type_name), row, payload)
 
     def build_custom_field(self) -> None:
         self.make("AttributeDefinition", {"Name": "Customer", "AttributeType": "STRING", "TypePath": "Defect",
@@ -503,15 +581,26 @@ class _Builder:
 def populate(backend: Backend) -> None:
     """Load the demo data set into a freshly bootstrapped store (see the module docstring)."""
     builder = _Builder(backend)
-    with backend.store.transaction():
-        builder.build_projects()
-        builder.build_users()
-        builder.build_timeboxes()
-        builder.build_custom_field()
-        features = builder.build_portfolio()
-        tags, milestones = builder.build_tags_and_milestones()
-        stories = builder.build_stories(features, tags, milestones)
-        test_cases = builder.build_test_cases(stories)
-        defects = builder.build_defects(stories, test_cases, tags)
-        builder.build_discussion(stories, defects)
-        builder.set_upstream_custom_values(stories, defects)
+    backend.set_clock(builder.created_at)
+    try:
+        with backend.store.transaction():
+            with recorded(backend, None, user=builder.admin):
+                _build(builder)
+            builder.replay_history()
+    finally:
+        backend.set_clock(None)
+
+
+def _build(builder: _Builder) -> None:
+    """Every object of the data set, in the order the random draws expect."""
+    builder.build_projects()
+    builder.build_users()
+    builder.build_timeboxes()
+    builder.build_custom_field()
+    features = builder.build_portfolio()
+    tags, milestones = builder.build_tags_and_milestones()
+    stories = builder.build_stories(features, tags, milestones)
+    test_cases = builder.build_test_cases(stories)
+    defects = builder.build_defects(stories, test_cases, tags)
+    builder.build_discussion(stories, defects)
+    builder.set_upstream_custom_values(stories, defects)

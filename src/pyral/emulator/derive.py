@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from .backend import Backend
-from .store import Row, now_iso
+from .store import Row
 
 CLOSED_DEFECT_STATES = {"Closed"}
 
@@ -210,10 +210,10 @@ def _schedule_dates(backend: Backend, row: Row, old: dict[str, Any]) -> None:
     order = ("Defined", "In-Progress", "Completed", "Accepted")
     index = order.index(state) if state in order else -1
     if index >= 1 and not row.data.get("InProgressDate"):
-        row.data["InProgressDate"] = now_iso()
+        row.data["InProgressDate"] = backend.clock.iso()
         changed = True
     if state == "Accepted" and not row.data.get("AcceptedDate"):
-        row.data["AcceptedDate"] = now_iso()
+        row.data["AcceptedDate"] = backend.clock.iso()
         changed = True
     if state != "Accepted" and row.data.get("AcceptedDate"):
         row.data["AcceptedDate"] = None
@@ -227,9 +227,9 @@ def _defect_dates(backend: Backend, row: Row, old: dict[str, Any]) -> None:
     if state == previous:
         return
     if state == "Open" and not row.data.get("OpenedDate"):
-        row.data["OpenedDate"] = now_iso()
+        row.data["OpenedDate"] = backend.clock.iso()
     if state in CLOSED_DEFECT_STATES:
-        row.data["ClosedDate"] = now_iso()
+        row.data["ClosedDate"] = backend.clock.iso()
     elif row.data.get("ClosedDate"):
         row.data["ClosedDate"] = None
     backend.store.save(row, bump=False)

@@ -19,6 +19,7 @@ from . import control, envelopes, errors
 from .backend import Backend, Principal
 from .faults import FaultBook, Latency
 from .limits import DEFAULT_PER_USER, REQUEST_CUTOFF, UserSlots
+from .lookback import Lookback
 from .routing import Request, Route
 from .wsapi import Handlers
 
@@ -64,6 +65,7 @@ class App:
                  cutoff: float = REQUEST_CUTOFF) -> None:
         self.backend = backend
         self.handlers = Handlers(backend)
+        self.lookback = Lookback(backend)
         self.on_reset = on_reset
         self.faults = FaultBook()
         self.latency = latency or Latency()
@@ -86,10 +88,14 @@ class App:
         return self.backend.authenticate(basic=basic, api_key=api_key, session=session), given
 
     def answer(self, req: Request, rt: Route, principal: Principal) -> Answer:
-        """The answer to an authenticated request (control plane or WSAPI)."""
+        """The answer to an authenticated request (control plane, Lookback or WSAPI)."""
         try:
             if rt.kind == "control":
                 return control.handle(self, req, rt.rest, principal)
+            if rt.kind == "lookback":
+                if req.method not in ("GET", "POST"):
+                    return text_answer(405, f"405 Method Not Allowed: {req.method} {req.path}")
+                return json_answer(*self.lookback.handle(req, rt.rest, principal))
             return self._wsapi(req, rt, principal)
         except RecursionError:
             if rt.kind == "control":

@@ -69,19 +69,18 @@ class Fetch:
         return Fetch("none")
 
 
-def created_at(stamp: str) -> str:
+def created_at(stamp: str, now: datetime) -> str:
     """Rally's human ``_CreatedAt``: ``just now``, ``N minutes ago``, ``today at ...``, ``Oct 7``."""
     try:
         when = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
     except ValueError:
         return ""
-    age = (datetime.now(UTC) - when).total_seconds()
+    age = (now - when).total_seconds()
     if age < 60:
         return "just now"
     if age < 3600:
         minutes = int(age // 60)
         return f"{minutes} minute{'s' if minutes != 1 else ''} ago"
-    now = datetime.now(UTC)
     if when.date() == now.date():
         return f"today at {when.strftime('%I:%M %p').lstrip('0').lower()}"
     if when.year == now.year:
@@ -156,7 +155,7 @@ class Renderer:
         for attr in self._plan(tdef, fetch, top):
             out[attr.name] = self.value(row, tdef, attr, fetch, depth)
             if attr.name == "CreationDate":
-                out["_CreatedAt"] = created_at(row.created)
+                out["_CreatedAt"] = created_at(row.created, self.store.clock.now())
         if not top:
             out["_type"] = tdef.type_path
         return out

@@ -15,6 +15,8 @@ WSAPI = re.compile(r"^/slm/webservice/v2\.[0x](?P<rest>/.*)?$", re.IGNORECASE)
 SCHEMA = re.compile(r"^/slm/schema/v2\.[0x]/(?P<scope>workspace|project)/(?P<oid>\d+)(?:/(?P<hash>[^/]+))?/?$",
                     re.IGNORECASE)
 CONTROL = re.compile(r"^/emulator(?P<rest>/.*)?$")
+LOOKBACK = re.compile(r"^/analytics/v2\.0/service/rally/workspace/(?P<ws>[^/]+)/artifact/snapshot/query(?:\.js)?/?$",
+                      re.IGNORECASE)
 
 
 @dataclass
@@ -46,7 +48,7 @@ class Route:
     """Where a WSAPI path leads."""
 
     kind: str  # query | read | create | update | delete | copy | collection | collection_add | collection_remove
-    #          | authorize | batch | schema | control | not_found
+    #          | authorize | batch | schema | control | lookback | not_found
     type_name: str = ""
     oid: int | None = None
     attr: str = ""
@@ -60,6 +62,9 @@ def route(method: str, path: str) -> Route:
     m = CONTROL.match(path)
     if m:
         return Route("control", rest=(m.group("rest") or "/").strip("/"))
+    m = LOOKBACK.match(path)
+    if m:
+        return Route("lookback", rest=m.group("ws"))
     m = SCHEMA.match(path)
     if m:
         return Route("schema", type_name=m.group("scope").lower(), oid=int(m.group("oid")))

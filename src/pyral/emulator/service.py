@@ -12,16 +12,18 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import access, derive, errors, ranking, richtext
+from . import access, derive, errors, history, ranking, richtext
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef
 from .errors import WsapiError
 from .refs import parse_ref
-from .store import Row, now_iso
+from .store import Row
 
 PI_STATES = ("Discovering", "Developing", "Measuring", "Done")
 PRELIMINARY_ESTIMATES = (("XS", 1), ("S", 3), ("M", 5), ("L", 8), ("XL", 13))
@@ -43,6 +45,22 @@ class WriteContext:
     @property
     def store(self):  # noqa: ANN201 - Store, kept short
         return self.backend.store
+
+
+@contextmanager
+def recorded(backend: Backend, principal: Principal | None, *, user: int | None = None) -> Iterator[None]:
+    """One write operation: a savepoint, closed by recording the Lookback snapshots of the
+    artifacts it wrote (the one place history is made).  Nested operations (a collection add
+    that creates, a batch of demo writes) record once, when the outermost one ends: one write,
+    one snapshot per artifact.  ``user`` is the ``_User`` of writes without a principal."""
+    with backend.store.transaction(savepoint=True):
+        backend.writes_open += 1
+        try:
+            yield
+        finally:
+            backend.writes_open -= 1
+        if backend.writes_open == 0:
+            history.record(backend, principal.oid if principal is not None else user)
 
 
 # -- value coercion ------------------------------------------------------------------------
@@ -221,7 +239,7 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
         raise WsapiError(f"Cannot parse input stream: the {ctx.wrapper or tdef.name} body must be a JSON object")
     if tdef.abstract or not tdef.creatable:
         raise WsapiError(f"Cannot create an object of type {tdef.name}: it is not creatable")
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         if tdef.name == "User":
             return _create_user(ctx, tdef, payload)
         if tdef.name == "Workspace":
@@ -290,7 +308,7 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
     schema = ctx.backend.schema(row.workspace)
     tdef = schema.get(row.type)
     assert tdef is not None
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         row = ctx.store.get(row.oid) or row  # work on the stored state, never a stale copy
         if tdef.name in ("User", "UserProfile"):
             _check_user_edit(ctx, row)
@@ -341,7 +359,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
     assert tdef is not None
     if not tdef.deletable:
         raise WsapiError(f"Cannot delete an object of type {tdef.name}: it is not deletable")
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         if tdef.name in ("User",):
             _require_sub_admin(ctx, "delete", tdef)
         else:
@@ -367,7 +385,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
 
 def restore(backend: Backend, entry: Row) -> Row:
     """Bring a recycled artifact back (control plane)."""
-    with backend.store.transaction(savepoint=True):
+    with recorded(backend, None):
         oid = int(entry.data.get("DeletedObject") or 0)
         row = backend.store.get(oid, include_deleted=True)
         if row is None:
@@ -392,7 +410,7 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
     out: list[Row] = []
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
         child_t = schema.get(spec.child)
         for item in items:
@@ -428,7 +446,7 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
     tdef = schema.get(owner.type)
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
         for item in items:
             target = resolve_ref(ctx, None, item)
@@ -456,7 +474,7 @@ def rank(ctx: WriteContext, row: Row, *, above: str | None = None, below: str | 
     """Move ``row`` relative to another artifact, or to the TOP/BOTTOM of the workspace."""
     if row.rank is None:
         raise WsapiError("Cannot rank an object that has no DragAndDropRank")
-    with ctx.store.transaction(savepoint=True):
+    with recorded(ctx.backend, ctx.principal):
         ws = row.workspace
         if to is not None:
             where = to.strip().upper()
@@ -799,7 +817,7 @@ def _recycle(ctx: WriteContext, tdef: TypeDef, row: Row) -> None:
         "Name": row.data.get("Name", ""),
         "Type": _typedef_oid(ctx, row.workspace, tdef.type_path),
         "DeletedBy": ctx.principal.oid if ctx.principal else None,
-        "DeletionDate": now_iso(),
+        "DeletionDate": ctx.backend.clock.iso(),
         "DeletedObject": row.oid,
     }, workspace=row.workspace, project=row.project)
 

@@ -19,8 +19,9 @@ import uuid as uuidlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
+
+from .clock import Clock
 
 try:  # a current SQLite (3.45+) stores documents as JSONB: attribute reads are ~3x faster
     import sqlean as sqlite3  # type: ignore[import-not-found,unused-ignore]
@@ -71,6 +72,39 @@ CREATE TABLE IF NOT EXISTS credentials (
     api_key TEXT UNIQUE
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+-- Lookback API history: one row per artifact snapshot (see history.py), valid in the half-open
+-- window [valid_from, valid_to); the current one has valid_to 9999-01-01T00:00:00.000Z.
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY,
+    oid INTEGER NOT NULL,
+    workspace INTEGER,
+    project INTEGER,
+    type TEXT NOT NULL,
+    number INTEGER NOT NULL,
+    valid_from TEXT NOT NULL,
+    valid_to TEXT NOT NULL,
+    kind TEXT,
+    user INTEGER,
+    revision INTEGER,
+    revnum INTEGER,
+    data TEXT NOT NULL,
+    prev TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS snapshots_oid ON snapshots(oid, number);
+CREATE INDEX IF NOT EXISTS snapshots_type_to ON snapshots(workspace, type, valid_to, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_type_from ON snapshots(workspace, type, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_project ON snapshots(project, type, valid_to, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_from ON snapshots(workspace, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_iteration ON snapshots(json_extract(data, '$."Iteration"'))
+    WHERE json_extract(data, '$."Iteration"') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS snapshots_release ON snapshots(json_extract(data, '$."Release"'))
+    WHERE json_extract(data, '$."Release"') IS NOT NULL;
+-- _ItemHierarchy: the snapshot's item and all its ancestors, one row each.
+CREATE TABLE IF NOT EXISTS snapshot_items (
+    item INTEGER NOT NULL,
+    snap INTEGER NOT NULL,
+    PRIMARY KEY (item, snap)
+) WITHOUT ROWID;
 """
 
 # Attributes whose value lives in a column rather than in ``data``.
@@ -105,11 +139,6 @@ LOWER_NAME = "lower(json_extract(data, '$.\"Name\"'))"
 
 FIRST_OID = 100_000_001
 INT64 = range(-2**63, 2**63)  # what SQLite can bind; any other ObjectID names nothing
-
-
-def now_iso() -> str:
-    """The current time as Rally writes it: ISO 8601 UTC with milliseconds."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{datetime.now(UTC).microsecond // 1000:03d}Z"
 
 
 def json_path(attr: str) -> str:
@@ -163,11 +192,23 @@ def _row(rec: Sequence[Any]) -> Row:
                data=json.loads(rec[11]))
 
 
+def _copy(row: Row) -> Row:
+    """A snapshot of ``row`` as written (its document copied one level deep)."""
+    return Row(oid=row.oid, type=row.type, workspace=row.workspace, project=row.project, uuid=row.uuid,
+               version=row.version, created=row.created, updated=row.updated, fid=row.fid, rank=row.rank,
+               deleted=row.deleted, data=dict(row.data))
+
+
 class Store:
     """Persistence for one emulator instance (``path=None`` keeps everything in memory)."""
 
-    def __init__(self, path: str | None = None) -> None:
+    def __init__(self, path: str | None = None, *, clock: Clock | None = None) -> None:
         self.path = path
+        self.clock = clock or Clock()  # stamps every write; the backend owning this store shares it
+        # What was written since the last take_touched(): rows as written, owners whose links changed.
+        self.touched: dict[int, Row] = {}
+        self.touched_links: set[int] = set()
+        self.touched_stale = False  # a savepoint was rolled back since: re-read before trusting them
         self.lock = threading.RLock()
         self._depth = 0
         self.conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
@@ -219,6 +260,10 @@ class Store:
                 self._depth -= 1
                 for statement in undo:
                     self.conn.execute(statement)
+                if depth == 0:  # nothing was written: forget what was touched
+                    self.touched, self.touched_links, self.touched_stale = {}, set(), False
+                elif savepoint:  # part was undone: the rows as written may no longer be true
+                    self.touched_stale = True
                 raise
             else:
                 self._depth -= 1
@@ -246,7 +291,7 @@ class Store:
                project: int | None = None, fid: int | None = None, rank: str | None = None,
                oid: int | None = None, created: str | None = None) -> Row:
         oid = oid if oid is not None else self.new_oid()
-        stamp = created or now_iso()
+        stamp = created or self.clock.iso()
         row = Row(oid=oid, type=type_path, workspace=workspace, project=project,
                   uuid=str(uuidlib.uuid4()), version=1, created=stamp, updated=stamp, fid=fid,
                   rank=rank, deleted=False, data=dict(data))
@@ -256,6 +301,7 @@ class Store:
                 f" rank, deleted, data) VALUES (?,?,?,?,?,?,?,?,?,?,0,{DATA_IN})",
                 (row.oid, row.type, row.workspace, row.project, row.uuid, row.version, row.created,
                  row.updated, row.fid, row.rank, json.dumps(row.data)))
+            self.touched[row.oid] = _copy(row)
         return row
 
     def get(self, oid: int, *, include_deleted: bool = False) -> Row | None:
@@ -287,16 +333,35 @@ class Store:
         """Write back a modified row; bumps version and LastUpdateDate unless told not to."""
         if bump:
             row.version += 1
-            row.updated = now_iso()
+            row.updated = self.clock.iso()
         with self.transaction():
             self.conn.execute(
                 "UPDATE objects SET type=?, workspace=?, project=?, version=?, updated=?, fid=?, rank=?,"
                 f" deleted=?, data={DATA_IN} WHERE oid=?",
                 (row.type, row.workspace, row.project, row.version, row.updated, row.fid, row.rank,
                  int(row.deleted), json.dumps(row.data), row.oid))
+            self.touched[row.oid] = _copy(row)
         return row
 
+    def take_touched(self) -> tuple[dict[int, Row], set[int]]:
+        """The rows written since the last call and the owners whose links changed, forgetting
+        them.  Rows are as written, or re-read when a rolled-back savepoint may have undone some
+        (a row that no longer exists is left out)."""
+        with self.lock:
+            rows, self.touched = self.touched, {}
+            links, self.touched_links = self.touched_links, set()
+            if self.touched_stale and rows:
+                self.touched_stale = False
+                fresh: dict[int, Row] = {}
+                oids = sorted(rows)
+                for i in range(0, len(oids), 500):
+                    chunk = oids[i:i + 500]
+                    fresh.update((r.oid, r) for r in self.select(f"o.oid IN ({','.join('?' * len(chunk))})", chunk))
+                rows = fresh
+        return rows, links
+
     def purge(self, oid: int) -> None:
+        self.touched.pop(oid, None)
         with self.transaction():
             self.conn.execute("DELETE FROM objects WHERE oid = ?", (oid,))
             self.conn.execute("DELETE FROM links WHERE owner = ? OR target = ?", (oid, oid))
@@ -321,11 +386,13 @@ class Store:
             " WHERE l.owner = ? AND l.attr = ? ORDER BY l.pos", (owner, attr))]
 
     def set_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        self.touched_links.add(owner)
         with self.transaction():
             self.conn.execute("DELETE FROM links WHERE owner = ? AND attr = ?", (owner, attr))
             self.add_links(owner, attr, targets)
 
     def add_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        self.touched_links.add(owner)
         with self.transaction():
             rec = self.conn.execute("SELECT coalesce(max(pos), 0) FROM links WHERE owner = ? AND attr = ?",
                                     (owner, attr)).fetchone()
@@ -336,6 +403,7 @@ class Store:
                                   (owner, attr, target, pos))
 
     def remove_links(self, owner: int, attr: str, targets: Sequence[int]) -> None:
+        self.touched_links.add(owner)
         with self.transaction():
             for target in targets:
                 self.conn.execute("DELETE FROM links WHERE owner = ? AND attr = ? AND target = ?",
@@ -377,7 +445,7 @@ class Store:
             self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
 
     # -- whole-store export / import -------------------------------------------------------
-    TABLES = ("objects", "links", "blobs", "counters", "credentials", "meta")
+    TABLES = ("objects", "links", "blobs", "counters", "credentials", "meta", "snapshots", "snapshot_items")
 
     def dump(self) -> dict[str, list[list[Any]]]:
         """Every table as lists of rows (blobs as hex), for ``GET /emulator/export``."""
@@ -391,6 +459,7 @@ class Store:
 
     def load(self, dump: dict[str, list[list[Any]]]) -> None:
         """Replace the whole store with a :meth:`dump` (atomically)."""
+        self.touched, self.touched_links, self.touched_stale = {}, set(), False
         with self.transaction():
             for table in self.TABLES:
                 self.conn.execute(f"DELETE FROM {table}")

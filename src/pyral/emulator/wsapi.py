@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 
 from . import access, copying, envelopes, errors, service
@@ -189,7 +188,7 @@ class Handlers:
     def _compile(self, req: Request, tdef: TypeDef, schema: WorkspaceSchema, principal: Principal
                  ) -> tuple[str, list[Any], str]:
         rights = access.policy(self.backend, principal)
-        compiler = QueryCompiler(schema, datetime.now(UTC).date(),
+        compiler = QueryCompiler(schema, self.backend.clock.now().date(),
                                  resolve=lambda sql, params: [int(r[0]) for r in self.store.execute(sql, params)],
                                  visible=None if principal.sub_admin else rights.read_filter)
         try:
@@ -604,7 +603,9 @@ class Handlers:
         entries = body.get("Batch") if isinstance(body, dict) else None
         if not isinstance(entries, list):
             return 200, envelopes.batch_result([], ['Cannot parse input stream: expected {"Batch": [ ... ]}'])
-        with self.store.transaction():  # one commit per batch; each entry is its own savepoint
+        # One commit per batch; each entry is its own savepoint; the Lookback history records
+        # the batch as one write (one snapshot per artifact it changed).
+        with self.store.transaction(), service.recorded(self.backend, principal):
             results = [self._batch_entry(req, principal, entry) for entry in entries]
         return 200, envelopes.batch_result(results)
 

@@ -99,6 +99,8 @@ class Instances:
     def __init__(self, api: Wsapi) -> None:
         self.api = api
         self.cache: dict[str, dict[str, Any] | None] = {}
+        self.given: set[str] = set()
+        self.made = 0
         self.typedefs = {r["ElementName"]: r for r in api.rows("typedefinition", fetch="ElementName,TypePath",
                                                              pagesize=200)}
 
@@ -139,9 +141,22 @@ class Instances:
             return self.full(inner["_ref"])  # /user and /subscription answer the caller's own
         return self.full(inner["Results"][0]["_ref"]) if inner["Results"] else None
 
-    def _make(self, name: str) -> dict[str, Any] | None:
+    def _fresh_user(self) -> str:
+        self.made += 1
+        user = self.api.create("user", {"UserName": f"u{self.made}@example.com",
+                                        "EmailAddress": f"u{self.made}@example.com"})
+        return str(user["_ref"])
+
+    def fresh(self, name: str) -> tuple[dict[str, Any] | None, set[str]]:
+        """A newly made object of the type (None if not creatable) and the attributes it was given."""
+        self.given = set()
+        return self._make(name, fresh=True), self.given
+
+    def _make(self, name: str, *, fresh: bool = False) -> dict[str, Any] | None:
         """Create one through WSAPI from the typedef's required attributes (None: not creatable)."""
         if name in NO_INSTANCE:
+            return None
+        if name in ("RecycleBinEntry", "Revision") and fresh:
             return None
         if name == "RecycleBinEntry":
             defect = self.api.create("defect", {"Name": "conformance deleted"})
@@ -172,9 +187,19 @@ class Instances:
             elif atype in SAMPLE:
                 fields[aname] = SAMPLE[atype]
         fields.update(FIELDS.get(name, {}))
+        if fresh:  # a second object of a type with unique names needs its own
+            self.made += 1
+            for key in ("Name", "UserName", "EmailAddress"):
+                if key in FIELDS.get(name, {}):
+                    fields[key] = f"n{self.made}-{fields[key]}"
+        if name in ("WorkspacePermission", "ProjectPermission"):
+            scope = "Workspace" if name == "WorkspacePermission" else "Project"
+            fields[scope] = self.api.rows(scope.lower(), fetch="ObjectID")[0]["_ref"]
+            fields["User"] = self._fresh_user()
         if name == "Attachment":
             fields["Content"] = self.get("AttachmentContent")["_ref"]  # type: ignore[index]
             fields["Artifact"] = self.get("Defect")["_ref"]  # type: ignore[index]
+        self.given = set(fields)
         result = self.api.create_raw(self.path(name), {name: fields}, fetch="ObjectID")
         assert result["Errors"] == [], (name, fields, result["Errors"])
         return self.full(result["Object"]["_ref"])

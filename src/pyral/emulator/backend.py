@@ -135,9 +135,10 @@ class Backend:
             profile = self.store.insert("UserProfile", self.catalog.defaults(self.type("UserProfile")))
             data = self.catalog.defaults(self.type("User"))
             data.update({"UserName": username, "EmailAddress": email or username,
-                         "DisplayName": display_name, "FirstName": first, "LastName": last,
-                         "MiddleName": "", "ShortDisplayName": (first[:1] + last[:7]).lower() or username,
-                         "OnpremLdapUsername": "", "SubscriptionAdmin": sub_admin,
+                         # unset STRINGs are null (wsapi-more.md §7)
+                         "DisplayName": display_name or None, "FirstName": first or None, "LastName": last or None,
+                         "MiddleName": None, "ShortDisplayName": (first[:1] + last[:7]).lower() or username,
+                         "OnpremLdapUsername": None, "SubscriptionAdmin": sub_admin,
                          "SubscriptionID": 100, "UserProfile": profile.oid,
                          "LastPasswordUpdateDate": self.clock.iso(),
                          "SubscriptionPermission": "Subscription Admin" if sub_admin else "Workspace User",

@@ -321,7 +321,7 @@ def _extra_types() -> list[dict[str, Any]]:
 
 
 PI_LEVELS = ("Feature", "Initiative", "Theme", "Epic")
-INVESTMENT_CATEGORIES = ("None", "Cost Savings", "Short Term Growth", "Strategic Growth", "Maintenance")
+INVESTMENT_CATEGORIES = ("", "None", "Cost Savings", "Short Term Growth", "Strategic Growth", "Maintenance")
 
 
 def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]]:
@@ -535,6 +535,7 @@ class Catalog:
             base_attrs[t["ElementName"]] = attrs + ADDED_ATTRS.get(t["ElementName"], [])
         extra = _extra_types()
         extra_attrs = _extra_attributes(base_attrs)
+        extra_attrs = {name: catalog_today.retyped(name, attrs) for name, attrs in extra_attrs.items()}
         known = {name: {a.name for a in attrs} for name, attrs in [*base_attrs.items(), *extra_attrs.items()]}
         for name, added in catalog_today.added_attributes(known, _a).items():
             if name in extra_attrs:

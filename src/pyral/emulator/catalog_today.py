@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -123,7 +124,8 @@ def _attr(owner: str, raw: dict[str, Any], oid: int, make: Callable[..., AttrDef
                     coll=spec or CollectionSpec("link", "DomainObject"), display=raw["Name"])
     if target in ("Feature", "Epic"):
         target = f"PortfolioItem/{target}"
-    return make(name, atype, oid, target=target, ro=raw["ReadOnly"], required=raw["Required"],
+    read_only = raw["ReadOnly"] or name == "RevisionHistory"  # Rally makes it with the object
+    return make(name, atype, oid, target=target, ro=read_only, required=raw["Required"],
                 allowed=allowed, display=raw["Name"], max_length=raw["MaxLength"])
 
 
@@ -141,6 +143,21 @@ def new_type_attributes(make: Callable[..., AttrDef], base_meta: list[AttrDef],
         rest = [_attr(name, a, next(oid), make, own_values) for a in _facts()[name]["Attributes"]
                 if a["ElementName"] not in meta_names and a["ElementName"] not in SKIP_ATTRS]
         out[name] = [*base_meta, *rest]
+    return out
+
+
+def retyped(name: str, attrs: list[AttrDef]) -> list[AttrDef]:
+    """Hand-made types (no capture has them) take the description's STRING/TEXT choice."""
+    facts = _facts().get(name)
+    if facts is None:
+        return attrs
+    kinds = {a["ElementName"]: a["AttributeType"] for a in facts["Attributes"]}
+    out = []
+    for a in attrs:
+        kind = kinds.get(a.name)
+        if kind in ("STRING", "TEXT") and a.type in ("STRING", "TEXT") and kind != a.type:
+            a = replace(a, type=kind)
+        out.append(a)
     return out
 
 

@@ -9,7 +9,7 @@ differences of spelling (quotes, ``<br/>``, ``&amp;``) are the same on both side
 attributes are also checked on their own against the allowed schemes, reading the value as a
 browser does (entities decoded, tabs and newlines dropped), so a scheme nh3 could not parse is
 refused too, and so is any tag or attribute outside the whitelist that the two parsers (Python's
-and html5ever) might read differently.  Text without ``<`` or ``&`` has no markup and is accepted at once.
+and html5ever) might read differently.  Text without ``<`` has no tag and is accepted at once.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def _scheme(url: str) -> str | None:
 
 def allowed(text: str) -> bool:
     """Does ``text`` stay within Rally's HTML whitelist?"""
-    if "<" not in text and "&" not in text:
+    if "<" not in text:  # no tag, so no markup (an entity outside a tag is only text)
         return True
     inventory = _Inventory()
     inventory.feed(text)

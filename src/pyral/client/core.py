@@ -10,7 +10,6 @@ decided in :mod:`pyral.protocol`.
 
 from __future__ import annotations
 
-import platform
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -19,14 +18,13 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .. import protocol as proto
-from .._version import VERSION_STRING
 from ..errors import (
     RallyConnectionError,
     RallyContextError,
 )
 from ..model.schema import SchemaCache
 from ..protocol import Envelope, Reply, Request
-from ..support.settings import DEFAULT_TIMEOUT, SERVER
+from ..support.settings import DEFAULT_TIMEOUT, RALLY_REST_HEADERS, SERVER
 from ..transport import DEFAULT_MAX_RETRIES
 from .operation import Op, operation, send
 from .workspaces import UNSET, RallyContextHelper
@@ -41,17 +39,7 @@ _LOCK_STRIPES = 64
 
 
 def _default_headers() -> dict[str, str]:
-    return {
-        "X-RallyIntegrationName": "Rally REST API toolkit for Python",
-        "X-RallyIntegrationVendor": "Broadcom / Rally",
-        "X-RallyIntegrationVersion": VERSION_STRING,
-        "X-RallyIntegrationLibrary": f"pyral-{VERSION_STRING}",
-        "X-RallyIntegrationPlatform": f"Python {platform.python_version()}",
-        "X-RallyIntegrationOS": platform.platform(),
-        "User-Agent": "Pyral Rally WebServices Agent",
-        "Content-Type": "application/json",
-        "Accept-Encoding": "gzip",
-    }
+    return dict(RALLY_REST_HEADERS)
 
 
 def _apply_header_overrides(headers: dict[str, str], overrides: Mapping[str, Any] | None) -> None:

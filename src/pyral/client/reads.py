@@ -210,16 +210,26 @@ class Reads(Names):
                 if len(owners) < 2:
                     return None  # nothing to share: a plain collection read is as cheap
                 members: list[dict[str, Any]] = []
+                reqs = [proto.query_request(
+                    inverse.member, fetch="true",
+                    query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
+                    order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
+                    pagesize=proto.MAX_PAGESIZE) for start in range(0, len(owners), prefetch.CHUNK)]
+                if self._log is not None:
+                    for req in reqs:
+                        self._log.attribute_get(req.resource())
                 try:
-                    for start in range(0, len(owners), prefetch.CHUNK):
-                        req = proto.query_request(
-                            inverse.member, fetch="true",
-                            query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
-                            order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
-                            pagesize=proto.MAX_PAGESIZE)
-                        if self._log is not None:
-                            self._log.attribute_get(req.resource())
-                        members.extend((yield from self._fetch_all_raw(req)))
+                    # the chunks' first pages go out together (at most 12 in flight)
+                    replies = yield from gather(reqs)
+                    for req, reply in zip(reqs, replies, strict=True):
+                        env = proto.expect_envelope(reply)
+                        found = proto.expect_results(env)
+                        for start in proto.further_starts(env, len(found), proto.servable(env, proto.MAX_ITEMS)):
+                            page = yield from self._envelope(proto.page_request(req, start))
+                            if not page.results:
+                                break
+                            found.extend(page.results)
+                        members.extend(i for i in found if isinstance(i, dict))
                 except RallyRESTAPIError:
                     group.loaded[attr] = {}  # the page-wide query was refused: each item reads its own
                 else:

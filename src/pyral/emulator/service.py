@@ -819,6 +819,7 @@ def _recycle(ctx: WriteContext, tdef: TypeDef, row: Row) -> None:
         "DeletedBy": ctx.principal.oid if ctx.principal else None,
         "DeletionDate": ctx.backend.clock.iso(),
         "DeletedObject": row.oid,
+        "ItemOID": row.oid,  # WSAPI 2025 names the deleted object's ObjectID
     }, workspace=row.workspace, project=row.project)
 
 

@@ -581,7 +581,7 @@ def _connection_details(self: Persistable) -> str:
 
 Connection.details = _connection_details  # type: ignore[method-assign]
 
-PORTFOLIO_ITEM_SUB_TYPES = ("Strategy", "Initiative", "Theme", "Feature")
+PORTFOLIO_ITEM_SUB_TYPES = ("Strategy", "Theme", "Initiative", "Feature")  # upstream's order
 
 # Upstream's name → class map (UserStory/Story are aliases; the misspelt key is upstream's).
 classFor: dict[str, type[Persistable]] = {}
@@ -599,6 +599,8 @@ for _cls in list(classFor.values()):
     _cls._type = _cls.__name__
 for _sub in PORTFOLIO_ITEM_SUB_TYPES:
     classFor[f"PortfolioItem/{_sub}"]._type = f"PortfolioItem/{_sub}"
+
+Story = UserStory = HierarchicalRequirement  # upstream's aliases
 
 _CLASS_INDEX: dict[str, type[Persistable]] = {k.lower(): v for k, v in classFor.items()}
 _dynamic_lock = threading.Lock()

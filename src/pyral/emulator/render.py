@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from . import timebox
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
 from .refs import collection_ref, object_ref
 from .store import COLUMNS, Row, Store
@@ -206,6 +207,8 @@ class Renderer:
             raw = row.data.get(name)
         if name == "UsageCount" and tdef.name == "Tag":
             return self._tag_usage(row.oid)
+        if timebox.is_rollup(tdef, name):
+            return timebox.rollup(self.store, self.schema, tdef, row, name)
         if attr.type == "OBJECT":
             if raw is None or isinstance(raw, dict):
                 return raw

@@ -73,7 +73,7 @@ class Fetch:
 def created_at(stamp: str, now: datetime) -> str:
     """Rally's human ``_CreatedAt``: ``just now``, ``N minutes ago``, ``today at ...``, ``Oct 7``."""
     try:
-        when = datetime.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=UTC)
+        when = datetime.fromisoformat(stamp[:19]).replace(tzinfo=UTC)  # strptime costs ~50 us a call
     except ValueError:
         return ""
     age = (now - when).total_seconds()

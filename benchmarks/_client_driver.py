@@ -130,6 +130,21 @@ def main() -> None:
     out["walk_tasks"] = {"median_s": statistics.median(r[0] for r in runs2), "min_s": min(r[0] for r in runs2),
                          "requests": runs2[-1][1], "stories": runs2[-1][2], "tasks": runs2[-1][3],
                          "reps": len(runs2)}
+    if spec.get("bulk_items"):
+        made_runs: list[tuple[float, int, int]] = []
+        update_runs: list[tuple[float, int, int]] = []
+        for rep in range(spec["bulk_reps"]):
+            items = [{"Name": f"Bulk {flavour} {spec['rtt_ms']} {rep} {i}", "Notes": "bulk"}
+                     for i in range(spec["bulk_items"])]
+            made, secs, reqs = measure(lambda items=items: rally.createMultiple("HierarchicalRequirement", items))
+            made_runs.append((secs, reqs, len(made)))
+            changes = [{"ObjectID": m["ObjectID"], "Notes": "updated"} for m in made]
+            done, secs, reqs = measure(lambda changes=changes: rally.updateMultiple("HierarchicalRequirement",
+                                                                                   changes))
+            update_runs.append((secs, reqs, len(done)))
+        for name, runs3 in (("create_multiple", made_runs), ("update_multiple", update_runs)):
+            out[name] = {"median_s": statistics.median(r[0] for r in runs3), "min_s": min(r[0] for r in runs3),
+                         "requests": runs3[-1][1], "items": runs3[-1][2], "reps": len(runs3)}
     print(json.dumps(out))
 
 

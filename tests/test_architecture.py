@@ -13,7 +13,7 @@ SRC = ROOT / "src" / "pyral"
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 SHIMS = ("restapi", "rallyresp", "query_builder", "context", "entity", "config", "hydrate", "cargotruck",
-         "multiop")
+         "multiop", "proj_utils", "search_utils")
 PUBLIC_MODULES = ("__init__", "_version", "errors", "query", "transport")
 
 

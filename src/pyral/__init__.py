@@ -3,6 +3,19 @@
 ``from pyral import Rally, rallyWorkset`` works as with upstream pyral 1.7.0.
 """
 
+from . import (  # noqa: F401 - upstream exposed its modules as package attributes
+    cargotruck,
+    config,
+    context,
+    entity,
+    hydrate,
+    multiop,
+    proj_utils,
+    query_builder,
+    rallyresp,
+    restapi,
+    search_utils,
+)
 from ._version import VERSION_STRING, __version__
 from .client import AsyncRally, BatchResults, Rally
 from .client.response import AsyncRallyRESTResponse, RallyRESTResponse

@@ -1,5 +1,6 @@
 """Upstream import path ``pyral.entity``: re-exports of :mod:`pyral.model.entities` (names only; the logic lives there)."""
 
+from .client import getCollection, getResourceByOID, hydrateAnInstance
 from .model.entities import (  # noqa: F401
     PORTFOLIO_ITEM_SUB_TYPES,
     AllowedAttributeValue,
@@ -77,6 +78,7 @@ from .model.entities import (  # noqa: F401
     Scope,
     Slice,
     State,
+    Story,
     Subscription,
     Tag,
     Task,
@@ -96,6 +98,7 @@ from .model.entities import (  # noqa: F401
     UserIterationCapacity,
     UserPermission,
     UserProfile,
+    UserStory,
     VSMChange,
     VSMComponent,
     VSMDeploy,
@@ -120,8 +123,23 @@ from .model.entities import (  # noqa: F401
     getEntityName,
     validRallyType,
 )
+from .model.hydration import MINIMAL_ATTRIBUTES, VERSION_ATTRIBUTES
+from .model.schema import SchemaItem, SchemaItemAttribute
+from .support.settings import SLM_WS_VER, WEB_SERVICE, WS_API_VERSION
 
 __all__ = [
+    "MINIMAL_ATTRIBUTES",
+    "SLM_WS_VER",
+    "SchemaItem",
+    "SchemaItemAttribute",
+    "Story",
+    "UserStory",
+    "VERSION_ATTRIBUTES",
+    "WEB_SERVICE",
+    "WS_API_VERSION",
+    "getCollection",
+    "getResourceByOID",
+    "hydrateAnInstance",
     "AllowedAttributeValue",
     "AllowedQueryOperator",
     "Artifact",

@@ -1,6 +1,9 @@
-"""Upstream import path ``pyral.multiop`` (compatibility shim; batches live in ``pyral.client``)."""
+"""Upstream import path ``pyral.multiop``: re-exports (names only; batches live in
+``pyral.client.batch`` and ``pyral.protocol.batch``)."""
 
-from .client import BatchResults
+from .client.batch import ITEM_TYPE_INCONSISTENCY_ERROR, BatchResults, createMultiple, updateMultiple
 from .errors import MultipleOperationError
+from .protocol.batch import batchPacker
 
-__all__ = ["BatchResults", "MultipleOperationError"]
+__all__ = ["ITEM_TYPE_INCONSISTENCY_ERROR", "BatchResults", "MultipleOperationError", "batchPacker",
+           "createMultiple", "updateMultiple"]

@@ -70,3 +70,21 @@ def test_link_collections_and_single_items_read_directly(connect: Any, stories: 
     tagged = list(rally.get("Story", fetch="FormattedID,Tags", query='Tags.Name = "walking"'))
     assert [len(s.Tags) for s in tagged] == [1, 1, 1]
     assert len(sent.sent) - before == 1 + 3  # Tags are links, not an inverse reference: one read each
+
+
+def test_the_chunks_of_a_page_wide_load_go_out_together(connect: Any, stories: list[str]) -> None:
+    import threading
+
+    import httpx
+    from client_helpers import CountingTransport
+
+    together = threading.Barrier(2, timeout=60)  # both member queries must be on the wire at once
+
+    def meet(request: httpx.Request, _seq: int) -> None:
+        if "/Task?" in str(request.url):
+            together.wait()
+
+    rally, sent = connect(transport=CountingTransport(fault=meet))
+    result = walk(rally, pagesize=100)
+    assert len(result) == 90 and result[3][1] == ["t3.2", "t3.1", "t3.0"]
+    assert sum("/Task?" in str(r.url) for r in sent.sent) == 2 and sent.max_in_flight == 2

@@ -132,3 +132,20 @@ def test_catalog_types_added_from_the_description_know_their_parents() -> None:
     assert risk is not None and cat.is_a(risk, "SchedulableArtifact") and risk.id_prefix == "RI"
     assert cat.get("FlowState") is None or cat.get("FlowState").name == "FlowState"  # type: ignore[union-attr]
     assert cat.get("BusinessInitiative") is None  # a customer's portfolio level, not Rally's
+
+
+def test_timebox_rollups_sum_the_scheduled_work(wsapi: Wsapi) -> None:
+    """Iteration/Release PlanEstimate and task totals are sums over their work (0.0 when empty)."""
+    project = wsapi.default_project()
+    release = wsapi.create("release", {"Name": "R1", "ReleaseStartDate": "2026-01-05T00:00:00.000Z",
+                                       "ReleaseDate": "2026-03-27T00:00:00.000Z", "Project": project["_ref"]})
+    empty = wsapi.read(release["_ref"])
+    assert (empty["PlanEstimate"], empty["Accepted"], empty["TaskEstimateTotal"]) == (0.0, 0.0, 0.0)
+    story = wsapi.create("hierarchicalrequirement", {"Name": "A", "PlanEstimate": 3, "Release": release["_ref"]})
+    wsapi.create("defect", {"Name": "B", "PlanEstimate": 2, "Release": release["_ref"], "ScheduleState": "Accepted"})
+    wsapi.create("task", {"Name": "T", "WorkProduct": story["_ref"], "Estimate": 4, "ToDo": 1})
+    got = wsapi.read(release["_ref"], fetch="PlanEstimate,Accepted,TaskEstimateTotal,TaskRemainingTotal")
+    assert (got["PlanEstimate"], got["Accepted"], got["TaskEstimateTotal"], got["TaskRemainingTotal"]) == (
+        5.0, 2.0, 4.0, 1.0)
+    wsapi.delete(story["_ref"])
+    assert wsapi.read(release["_ref"], fetch="PlanEstimate")["PlanEstimate"] == 2.0

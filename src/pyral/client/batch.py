@@ -18,6 +18,8 @@ from .attachments import Attachments
 from .operation import Op, gather, operation
 from .writes import _READ_ONLY_KEYS
 
+ITEM_TYPE_INCONSISTENCY_ERROR = "All items must be consistent, ie., all dicts or all data-like instances"
+
 
 class BatchResults(list):  # type: ignore[type-arg]
     """Successful items of a batch (upstream's list of dicts) plus ``failures``.
@@ -47,16 +49,14 @@ class Batch(Attachments):
             return data, True
         if dataclasses.is_dataclass(item) and not isinstance(item, type):
             return dataclasses.asdict(item), True
-        raise MultipleOperationError("All items must be consistent, ie., all dicts or all data-like "
-                                     "instances")
+        raise MultipleOperationError(ITEM_TYPE_INCONSISTENCY_ERROR)
 
     def _batch(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None,
                update: bool, raise_on_error: bool) -> Op[BatchResults]:
         official, schema_item = yield from self._with_loads(lambda: self._batch_type(entityName))
         kinds = {isinstance(i, Mapping) for i in items}
         if len(kinds) > 1:
-            raise MultipleOperationError("All items must be consistent, ie., all dicts or all "
-                                         "data-like instances")
+            raise MultipleOperationError(ITEM_TYPE_INCONSISTENCY_ERROR)
         path = self._entity_path(official)
         results = BatchResults()
         prepared = [self._batch_item(item, fields) for item in items]
@@ -110,7 +110,8 @@ class Batch(Attachments):
 
     def _send_batches(self, chunks: list[list[tuple[int, dict[str, Any]]]],
                       params: list[tuple[str, str]]) -> Op[list[Envelope]]:
-        """One ``POST batch`` per chunk, sent together (at most 12 in flight); a stale security
+        """One ``POST batch`` per chunk, sent together (at most ``BATCH_CONCURRENCY`` in flight: a queue
+        of concurrent writes must not outwait the request timeout); a stale security
         token is refreshed once and the refused batches sent again (see the protocol's rule)."""
         envelopes: list[Envelope | None] = [None] * len(chunks)
         todo = list(range(len(chunks)))
@@ -118,7 +119,7 @@ class Batch(Attachments):
             key = yield from self._obtain_security_token(refresh=attempt == 1)
             requests = [proto.batch_request([entry for _, entry in chunks[i]], key=key, context=params)
                         for i in todo]
-            replies = yield from gather(requests)
+            replies = yield from gather(requests, proto.BATCH_CONCURRENCY)
             for i, reply in zip(todo, replies, strict=True):
                 envelopes[i] = proto.expect_envelope(reply)
             todo = [i for i in todo if proto.retry_with_new_token(
@@ -150,3 +151,15 @@ class Batch(Attachments):
         return (yield from self._batch(entityName, items, fields, update=True, raise_on_error=raise_on_error))
 
     updateMultiple = operation(_update_multiple)
+
+
+def createMultiple(self: Any, entityName: str, items: Sequence[Any], fields: Sequence[str] | None = None,
+                   workspace: Any = "current", project: Any = "current", **kwargs: Any) -> Any:
+    """Upstream's ``pyral.multiop.createMultiple(rally, ...)``: ``self`` is the ``Rally`` instance."""
+    return self.createMultiple(entityName, items, fields, workspace, project, **kwargs)
+
+
+def updateMultiple(self: Any, entityName: str, items: Sequence[Any], fields: Sequence[str] | None = None,
+                   workspace: Any = "current", project: Any = "current", **kwargs: Any) -> Any:
+    """Upstream's ``pyral.multiop.updateMultiple(rally, ...)``: ``self`` is the ``Rally`` instance."""
+    return self.updateMultiple(entityName, items, fields, workspace, project, **kwargs)

@@ -10,25 +10,23 @@ decided in :mod:`pyral.protocol`.
 
 from __future__ import annotations
 
-import platform
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from .. import protocol as proto
-from .._version import VERSION_STRING
 from ..errors import (
     RallyConnectionError,
     RallyContextError,
 )
 from ..model.schema import SchemaCache
 from ..protocol import Envelope, Reply, Request
-from ..support.settings import DEFAULT_TIMEOUT, SERVER
+from ..support.settings import DEFAULT_TIMEOUT, RALLY_REST_HEADERS, SERVER
 from ..transport import DEFAULT_MAX_RETRIES
-from .operation import Op, operation, send
+from .operation import Op, gather, operation, send
 from .workspaces import UNSET, RallyContextHelper
 
 __all__ = ["Core", "NeedsLoad", "parse_server"]
@@ -41,17 +39,7 @@ _LOCK_STRIPES = 64
 
 
 def _default_headers() -> dict[str, str]:
-    return {
-        "X-RallyIntegrationName": "Rally REST API toolkit for Python",
-        "X-RallyIntegrationVendor": "Broadcom / Rally",
-        "X-RallyIntegrationVersion": VERSION_STRING,
-        "X-RallyIntegrationLibrary": f"pyral-{VERSION_STRING}",
-        "X-RallyIntegrationPlatform": f"Python {platform.python_version()}",
-        "X-RallyIntegrationOS": platform.platform(),
-        "User-Agent": "Pyral Rally WebServices Agent",
-        "Content-Type": "application/json",
-        "Accept-Encoding": "gzip",
-    }
+    return dict(RALLY_REST_HEADERS)
 
 
 def _apply_header_overrides(headers: dict[str, str], overrides: Mapping[str, Any] | None) -> None:
@@ -191,6 +179,18 @@ class Core:
     def _fetch_all_raw(self, req: Request, paged: bool = True) -> Op[list[dict[str, Any]]]:
         """Every item of a (paged) query or the object of a single read, as raw dicts."""
         env = yield from self._envelope(req)
+        return (yield from self._rest_of_raw(req, env, paged))
+
+    def _fetch_all_raw_many(self, requests: Sequence[Request]) -> Op[list[dict[str, Any]]]:
+        """Every item of several queries, in order; their first pages are sent together."""
+        replies = yield from gather(requests)
+        items: list[dict[str, Any]] = []
+        for req, reply in zip(requests, replies, strict=True):
+            items.extend((yield from self._rest_of_raw(req, proto.expect_envelope(reply), True)))
+        return items
+
+    def _rest_of_raw(self, req: Request, env: Envelope, paged: bool) -> Op[list[dict[str, Any]]]:
+        """The items of ``env`` (the first answer to ``req``) and of the further pages the plan needs."""
         items = proto.expect_results(env)
         starts = proto.further_starts(env, len(items), proto.servable(env, proto.MAX_ITEMS)) if paged else []
         for start in starts:

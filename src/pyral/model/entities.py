@@ -26,6 +26,7 @@ from ..errors import (
     UnreferenceableOIDError,
 )
 from ..protocol import ref_path
+from .state import BOOKKEEPING, HYDRATED
 
 if TYPE_CHECKING:  # pragma: no cover
     from .loader import Loader
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 # names kept in an instance's __dict__ that are bookkeeping, not Rally attributes
-_INTERNAL = frozenset({"_rally_ref", "_context", "_lazy", "_complete", "_page_group", "_fetched"})
+_INTERNAL = BOOKKEEPING - {HYDRATED}  # upstream lists ``_hydrated`` among the attributes
 _COMMON_DETAIL_ATTRS = ("oid", "ref", "ObjectID", "ObjectUUID", "_ref", "_CreatedAt", "_hydrated",
                         "Name", "Subscription", "Workspace", "FormattedID")
 
@@ -581,7 +582,7 @@ def _connection_details(self: Persistable) -> str:
 
 Connection.details = _connection_details  # type: ignore[method-assign]
 
-PORTFOLIO_ITEM_SUB_TYPES = ("Strategy", "Initiative", "Theme", "Feature")
+PORTFOLIO_ITEM_SUB_TYPES = ("Strategy", "Theme", "Initiative", "Feature")  # upstream's order
 
 # Upstream's name → class map (UserStory/Story are aliases; the misspelt key is upstream's).
 classFor: dict[str, type[Persistable]] = {}
@@ -599,6 +600,8 @@ for _cls in list(classFor.values()):
     _cls._type = _cls.__name__
 for _sub in PORTFOLIO_ITEM_SUB_TYPES:
     classFor[f"PortfolioItem/{_sub}"]._type = f"PortfolioItem/{_sub}"
+
+Story = UserStory = HierarchicalRequirement  # upstream's aliases
 
 _CLASS_INDEX: dict[str, type[Persistable]] = {k.lower(): v for k, v in classFor.items()}
 _dynamic_lock = threading.Lock()

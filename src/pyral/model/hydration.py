@@ -7,15 +7,16 @@ mode, so a later query never changes how earlier results behave (upstream kept o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..protocol import oid_from_ref, type_path_from_ref
+from . import state
 from .entities import CustomField, Persistable, PortfolioItem, class_for_type
+from .loader import Loader
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .loader import Loader
-
-_DROP = frozenset({"_rallyAPIMajor", "_rallyAPIMinor", "_objectVersion", "Errors", "Warnings"})
+VERSION_ATTRIBUTES = ("_rallyAPIMajor", "_rallyAPIMinor", "_objectVersion")  # dropped from instances
+MINIMAL_ATTRIBUTES = ("_type", "_ref", "_refObjectName")  # what every item carries
+_DROP = frozenset({*VERSION_ATTRIBUTES, "Errors", "Warnings"})
 _MAX_DEPTH = 8
 
 
@@ -129,3 +130,27 @@ class Hydrator:
             return [self._make(v, depth, top=False) if isinstance(v, dict) and item_type(v) else v
                     for v in value]
         return value
+
+
+class EntityHydrator:
+    """Upstream's hydrator API over a :class:`Hydrator`: ``hydrateInstance(item, existingInstance)``.
+
+    ``context`` is the ``Rally`` instance (or anything with a ``rally`` attribute) that lazy
+    loads go through; ``hydration`` is ``"full"`` (the item is complete) or ``"shell"``.
+    """
+
+    def __init__(self, context: Any, hydration: str = "full") -> None:
+        self.context = context
+        self.hydration = hydration
+
+    def hydrateInstance(self, item: dict[str, Any], existingInstance: Persistable | None = None) -> Any:
+        """A new instance for ``item``, or ``existingInstance`` filled in place."""
+        rally = self.context if isinstance(self.context, Loader) else getattr(self.context, "rally", None)
+        full = self.hydration == "full"
+        hydrator = Hydrator(rally, complete=full, hydrated=full)
+        if existingInstance is None:
+            return hydrator.make(item)
+        hydrator.fill(existingInstance, item)
+        existingInstance.__dict__[state.HYDRATED] = full
+        existingInstance.__dict__[state.COMPLETE] = full
+        return existingInstance

@@ -10,6 +10,7 @@ A transport only sends a :class:`Request` and hands back status, headers and bod
 from __future__ import annotations
 
 from .batch import (
+    BATCH_CONCURRENCY,
     BATCH_MAX_ENTRIES,
     batch_chunks,
     batch_context,
@@ -77,6 +78,7 @@ from .requests import (
 __all__ = [
     "AUTH_TEXTS",
     "AUTO_THREADS",
+    "BATCH_CONCURRENCY",
     "BATCH_MAX_ENTRIES",
     "ANALYTICS_SERVICE_PATH",
     "DEFAULT_PAGESIZE",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .envelope import Envelope
@@ -25,6 +25,7 @@ def batch_context(workspace_ref: str | None, project_ref: str | None) -> list[tu
 
 
 BATCH_MAX_ENTRIES = 1000  # per ``POST batch``; Rally documents no limit, see docs/emulator.md
+BATCH_CONCURRENCY = 4  # batches of one call in flight at once: a queue of writes must not outwait the timeout
 
 
 def batch_chunks(count: int, size: int = BATCH_MAX_ENTRIES) -> list[range]:
@@ -67,3 +68,18 @@ def chunk_outcome(chunk: Sequence[tuple[int, Any]], env: Envelope
                            "Name": obj.get("_refObjectName") or obj.get("Name")}))
     failed.extend((idx, ["no result returned"]) for idx, _ in chunk[len(env.results):])
     return done, failed
+
+
+def batchPacker(entity_name: str, operation: str, items: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """Upstream's ``{"Batch": [{"Entry": {"Path", "Method", "Body"}}, ...]}`` for ``create`` or ``update``.
+
+    Update items name their object by ``ObjectID`` (moved from the body into the path).
+    The items are not changed (upstream deleted ``ObjectID`` from the caller's dicts).
+    """
+    kind = entity_name.lower()
+    entries = []
+    for item in items:
+        body = dict(item)
+        oid = None if operation == "create" else body.pop("ObjectID")
+        entries.append({"Entry": batch_entry(kind, body, oid)})
+    return {"Batch": entries}

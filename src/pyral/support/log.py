@@ -272,3 +272,8 @@ __all__ = [
     "redact",
     "target_of",
 ]
+
+
+def warning(message: str) -> None:
+    """Write ``WARNING: <message>`` to stderr (upstream ``pyral.restapi.warning``)."""
+    sys.stderr.write(f"WARNING: {message}\n")

@@ -23,13 +23,16 @@ Everything here is a pure function of its inputs; there is no module-level mutab
 from __future__ import annotations
 
 import os
+import platform
 import re
 import sys
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import TextIO
 
+from pyral._version import VERSION_STRING
 from pyral.errors import RallyError
 
 PROTOCOL = "https"
@@ -51,6 +54,33 @@ KILO_PAGESIZE = 1000
 MAX_PAGESIZE = 2000
 MAX_ITEMS = 1_000_000
 DEFAULT_TIMEOUT = 120.0
+SLM_WS_VER = f"/{WEB_SERVICE}/{WS_API_VERSION}/"
+INTEGRATION_HEADER_PREFIX = "X-RallyIntegration"
+HTTP_REQUEST_SUCCESS_CODE = 200
+PAGE_NOT_FOUND_CODE = 404
+SERVICE_REQUEST_TIMEOUT = 120  # upstream's timeout for get(); here every request has DEFAULT_TIMEOUT
+SERVICE_REQUEST_TIME_LIMIT = 120
+INITIAL_REQUEST_TIME_LIMIT = 5
+IPV4_ADDRESS_PATT = re.compile(r"^\d+\.\d+\.\d+\.\d+$")
+SCHEME_PREFIX_PATT = re.compile(r"^https?://")
+FORMATTED_ID_PATT = re.compile(r"^[A-Za-z]+\d+$")  # any prefix (upstream: one or two capitals)
+PROJECT_PATH_ELEMENT_SEPARATOR = " // "
+DEFAULT_SESSION_TIMEOUT = 10  # upstream's session timeout, which requests ignored; DEFAULT_TIMEOUT applies
+TRUTHY_VALUES = ("t", "true", "y", "yes", "1")
+FALSEY_VALUES = ("f", "false", "n", "no", "0")
+
+# The headers every request carries (``Rally(headers=...)`` overrides them, upstream's rule).
+RALLY_REST_HEADERS: Mapping[str, str] = MappingProxyType({
+    "X-RallyIntegrationName": "Rally REST API toolkit for Python",
+    "X-RallyIntegrationVendor": "Broadcom / Rally",
+    "X-RallyIntegrationVersion": VERSION_STRING,
+    "X-RallyIntegrationLibrary": f"pyral-{VERSION_STRING}",
+    "X-RallyIntegrationPlatform": f"Python {platform.python_version()}",
+    "X-RallyIntegrationOS": platform.platform(),
+    "User-Agent": "Pyral Rally WebServices Agent",
+    "Content-Type": "application/json",
+    "Accept-Encoding": "gzip",
+})
 
 CONFIG_FILE_NAME = f"rally-{WS_API_VERSION}.cfg"
 
@@ -90,9 +120,12 @@ _ARG_KEYS: dict[str, int] = {
     "project": _PROJECT,
 }
 
-_CONFIG_LINE = re.compile(r"^([A-Z][A-Z_]*)\s*=\s*(.*)$")
-_CONFIG_ARG = re.compile(r"^--(?:cfg|conf|config|rallyConfig)=(\S+)$")
-_SETTING_ARG = re.compile(r"^--([A-Za-z]+)=(.+)$", re.DOTALL)
+_CONFIG_LINE = re.compile(r"^([A-Z][A-Z_]*)\s*=\s*(.*)$")  # upstream's CONFIG_SETTING_PATT, plus ``_``
+_SETTING_ARG = re.compile(r"^--([A-Za-z]+)=(.+)$", re.DOTALL)  # both of upstream's patterns below
+CONFIG_SETTING_PATT = _CONFIG_LINE
+RALLY_CONFIG_FILE_PATT = re.compile(r"^--(cfg|conf|config|rallyConfig)=(\S+)$")
+RALLY_ARG_SETTING_PATT1 = re.compile(r"^--(rally[SUPW][a-z]+)=(.+)\s*$")  # matched by _SETTING_ARG too
+RALLY_ARG_SETTING_PATT2 = re.compile(r"^--([ASUPWasupw][a-z]+)=(.+)\s*$")  # matched by _SETTING_ARG too
 
 
 def timestamp(when: datetime | None = None) -> str:
@@ -181,9 +214,9 @@ def _resolve(args: Sequence[str], env: Mapping[str, str] | None, cwd: str | os.P
             _apply_file(values, located, with_apikey)
 
     for arg in args:
-        match = _CONFIG_ARG.match(arg)
+        match = RALLY_CONFIG_FILE_PATT.match(arg)
         if match:
-            located = _locate(match.group(1), here)
+            located = _locate(match.group(2), here)
             if located is not None:
                 _apply_file(values, located, with_apikey)
 
@@ -223,9 +256,28 @@ __all__ = [
     "APIKEY",
     "AUTH_ENDPOINT",
     "CONFIG_FILE_NAME",
+    "CONFIG_SETTING_PATT",
     "DEFAULT_PROJECT",
+    "DEFAULT_SESSION_TIMEOUT",
     "DEFAULT_TIMEOUT",
     "DEFAULT_WORKSPACE",
+    "FALSEY_VALUES",
+    "FORMATTED_ID_PATT",
+    "HTTP_REQUEST_SUCCESS_CODE",
+    "INITIAL_REQUEST_TIME_LIMIT",
+    "INTEGRATION_HEADER_PREFIX",
+    "IPV4_ADDRESS_PATT",
+    "PAGE_NOT_FOUND_CODE",
+    "PROJECT_PATH_ELEMENT_SEPARATOR",
+    "SCHEME_PREFIX_PATT",
+    "SERVICE_REQUEST_TIMEOUT",
+    "SERVICE_REQUEST_TIME_LIMIT",
+    "SLM_WS_VER",
+    "RALLY_ARG_SETTING_PATT1",
+    "RALLY_ARG_SETTING_PATT2",
+    "RALLY_CONFIG_FILE_PATT",
+    "RALLY_REST_HEADERS",
+    "TRUTHY_VALUES",
     "KILO_PAGESIZE",
     "MAX_ITEMS",
     "MAX_PAGESIZE",

@@ -18,14 +18,17 @@ from pyral.emulator import catalog_today
 from pyral.emulator.catalog import catalog
 
 
-def test_every_type_and_copy_operation_of_the_description_is_routed(wsapi: Wsapi) -> None:
-    """Each new type answers a query; each type with a copy operation accepts copy requests."""
-    for name in ("Risk", "Objective", "KeyResult", "KeyResultActualValue", "KeyResultInterimTarget",
-                 "ObjectiveConversationPost", "WorkingCapacityPlan", "CapacityPlanItem", "CapacityPlanProject",
-                 "CapacityPlanAssignment", "PublishedCapacityPlan", "VSMOutcome", "VSMOutcomeMetric", "ScheduleState",
-                 "ProfileImage", "PortfolioItemPredecessorRelationship"):
-        qr = wsapi.query(name.lower())
-        assert qr["Errors"] == [] and qr["TotalResultCount"] == 0, name
+def test_every_query_and_copy_operation_of_the_description_is_routed(wsapi: Wsapi) -> None:
+    """Each type the description queries answers a QueryResult here; its copy operations are routed."""
+    facts = json.loads(resources.files("pyral.emulator").joinpath("data/rally_openapi.json").read_text())
+    skipped = {"BusinessInitiative", "Investment"}  # a customer's portfolio levels (docs/emulator.md)
+    refused = {}
+    for t in facts["types"]:
+        if "query" in t["Operations"] and t["ElementName"] not in skipped:
+            (key, inner), = wsapi.get(t["Path"], pagesize=1).items()
+            if inner["Errors"] or (key != "QueryResult" and t["Path"] not in ("user", "subscription")):
+                refused[t["Path"]] = (key, inner["Errors"])  # /user, /subscription: the caller's own
+    assert not refused
     facts = json.loads(resources.files("pyral.emulator").joinpath("data/rally_openapi.json").read_text())
     copies = {t["ElementName"] for t in facts["types"] if "copy" in t["Operations"]}
     assert len(copies) == 17  # the description's 17 <type>/<oid>/copy operations

@@ -5,10 +5,11 @@ Run:  .venv/bin/python benchmarks/emulator_front.py [--stories N] [--requests N]
 
 1. builds one SQLite store with N stories (default 2,000) through the in-process transport;
 2. checks out the old front (``git worktree add --detach <tmp> e10961d``) and starts
-   ``python -m pyral.emulator --db <copy>`` from that tree and from this one, one after the other;
+   ``python -m pyral.emulator --db <copy>`` from that tree and from this one, side by side;
 3. for 1, 4 and 12 concurrent clients (one keep-alive httpx connection each, same API key, so
    Rally's 12-per-user limit is in play on the new front) sends the same page-of-200 query
-   (filter + order + a fetch list) and reports throughput and p50/p99 latency;
+   (filter + order + a fetch list) to each front in turn, ``--rounds`` alternations, so that
+   load from elsewhere on the machine hits both alike; reports throughput and p50/p99 latency;
 4. in-process, on the same store, measures the physical limit of that page: the time SQLite
    alone spends on the statements the handler runs (traced, then re-run and fetched on a raw
    connection) and the time to serialise the page (``json.dumps``); and the handler's own time
@@ -92,9 +93,8 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-def load(url: str, clients: int, total: int) -> dict[str, Any]:
-    """``clients`` threads, one keep-alive connection each, ``total`` requests between them."""
-    per = max(1, total // clients)
+def load(url: str, clients: int, per: int) -> tuple[list[float], float]:
+    """``clients`` threads, one keep-alive connection each, ``per`` requests each: latencies, elapsed."""
     latencies: list[float] = []
     lock = threading.Lock()
     barrier = threading.Barrier(clients + 1)
@@ -103,8 +103,7 @@ def load(url: str, clients: int, total: int) -> dict[str, Any]:
     def run() -> None:
         mine: list[float] = []
         with httpx.Client(base_url=url, timeout=120, headers={"ZSESSIONID": ADMIN_API_KEY}) as c:
-            for _ in range(2):  # warm-up: connection, caches
-                c.get(f"{WSAPI}/hierarchicalrequirement", params=QUERY)
+            c.get(f"{WSAPI}/hierarchicalrequirement", params=QUERY)  # warm-up: connection, caches
             barrier.wait()
             for _ in range(per):
                 t0 = time.perf_counter()
@@ -124,8 +123,20 @@ def load(url: str, clients: int, total: int) -> dict[str, Any]:
         t.join()
     elapsed = time.perf_counter() - t0
     assert not failures, failures[:2]
-    return {"clients": clients, "requests": len(latencies), "throughput_rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(percentile(latencies, 50) * 1000, 2), "p99_ms": round(percentile(latencies, 99) * 1000, 2)}
+    return latencies, elapsed
+
+
+def compare(urls: dict[str, str], clients: int, total: int, rounds: int) -> dict[str, dict[str, Any]]:
+    """Both fronts, interleaved round by round, so a neighbour's load hits both alike."""
+    per = max(1, total // clients // rounds)
+    got: dict[str, tuple[list[float], float]] = {name: ([], 0.0) for name in urls}
+    for _ in range(rounds):
+        for name, url in urls.items():
+            latencies, elapsed = load(url, clients, per)
+            got[name] = (got[name][0] + latencies, got[name][1] + elapsed)
+    return {name: {"clients": clients, "requests": len(lat), "throughput_rps": round(len(lat) / elapsed, 1),
+                   "p50_ms": round(percentile(lat, 50) * 1000, 2), "p99_ms": round(percentile(lat, 99) * 1000, 2)}
+            for name, (lat, elapsed) in got.items()}
 
 
 def physical_limit(db: str, reps: int) -> dict[str, Any]:
@@ -186,7 +197,8 @@ def physical_limit(db: str, reps: int) -> dict[str, Any]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--stories", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=120, help="timed requests per concurrency level")
+    parser.add_argument("--requests", type=int, default=144, help="timed requests per front and concurrency level")
+    parser.add_argument("--rounds", type=int, default=3, help="alternations between the two fronts per level")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="pyral-front-bench-"))
     old_tree = work / "old"
@@ -195,19 +207,23 @@ def main() -> int:
         build_store(db, args.stories)
         subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", "-q", str(old_tree), OLD_COMMIT],
                        check=True)
-        results: dict[str, Any] = {"stories": args.stories, "query": QUERY, "fronts": {}}
-        for name, src in (("before (http.server)", old_tree / "src"), ("after (starlette+uvicorn)", ROOT / "src")):
-            copy = str(work / f"{name.split()[0]}.db")
-            shutil.copyfile(db, copy)
-            served = Served(src, copy)
-            try:
-                rows = [load(served.url, clients, args.requests) for clients in (1, 4, 12)]
-            finally:
-                served.stop()
-            results["fronts"][name] = rows
-            for row in rows:
-                print(f"{name:28} {row['clients']:>2} clients  {row['throughput_rps']:>7} req/s  "
-                      f"p50 {row['p50_ms']:>8} ms  p99 {row['p99_ms']:>8} ms", flush=True)
+        results: dict[str, Any] = {"stories": args.stories, "query": QUERY, "rounds": args.rounds, "fronts": {}}
+        fronts = {"before (http.server)": old_tree / "src", "after (starlette+uvicorn)": ROOT / "src"}
+        served: dict[str, Served] = {}
+        try:
+            for name, src in fronts.items():
+                copy = str(work / f"{name.split()[0]}.db")
+                shutil.copyfile(db, copy)
+                served[name] = Served(src, copy)
+            urls = {name: s.url for name, s in served.items()}
+            for clients in (1, 4, 12):
+                for name, row in compare(urls, clients, args.requests, args.rounds).items():
+                    results["fronts"].setdefault(name, []).append(row)
+                    print(f"{name:28} {row['clients']:>2} clients  {row['throughput_rps']:>7} req/s  "
+                          f"p50 {row['p50_ms']:>8} ms  p99 {row['p99_ms']:>8} ms", flush=True)
+        finally:
+            for s in served.values():
+                s.stop()
         limit = physical_limit(db, reps=30)
         results["physical_limit_ms"] = limit
         print(f"physical limit of the page: SQLite {limit['sqlite']} ms ({limit['statements']} statements) + "

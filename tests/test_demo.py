@@ -173,3 +173,31 @@ def test_populate_is_deterministic() -> None:
 
     first = snapshot()
     assert first and first == snapshot()
+
+
+def test_demo_flow_states_follow_schedule_states(wsapi: Any) -> None:
+    """Every demo project has its four flow states and every schedulable artifact one matching
+    its ScheduleState (wsapi-more.md §1.2-1.3)."""
+    states = wsapi("flowstate", fetch="Name,ScheduleStateMapping,Project")
+    by_project: dict[str, list[str]] = defaultdict(list)
+    for s in states:
+        by_project[s["Project"]["_ref"]].append(s["Name"])
+    projects = wsapi("project", fetch="Name")
+    assert {p["_ref"] for p in projects} == set(by_project)
+    assert all(sorted(v) == ["Accepted", "Completed", "Defined", "In-Progress"] for v in by_project.values())
+    mapping = {s["_ref"]: (s["ScheduleStateMapping"], s["Project"]["_ref"]) for s in states}
+    for type_path in ("hierarchicalrequirement", "defect"):
+        rows = wsapi(type_path, fetch="ScheduleState,FlowState,FlowStateChangedDate,Project")
+        assert rows
+        for r in rows:
+            assert mapping[r["FlowState"]["_ref"]] == (r["ScheduleState"], r["Project"]["_ref"]), r["_ref"]
+            assert r["FlowStateChangedDate"]
+
+
+def test_demo_stories_have_their_feature(wsapi: Any) -> None:
+    """HierarchicalRequirement.Feature is derived from PortfolioItem (issue 9: it was always null)."""
+    stories = wsapi("hierarchicalrequirement", fetch="PortfolioItem,Feature,Parent")
+    linked = [s for s in stories if s["PortfolioItem"]]
+    assert len(linked) > 50
+    assert all(s["Feature"] and s["Feature"]["_ref"] == s["PortfolioItem"]["_ref"] for s in linked)
+    assert all(s["Feature"] is None for s in stories if not s["PortfolioItem"] and not s["Parent"])

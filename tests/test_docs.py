@@ -55,6 +55,19 @@ def test_quick_start_runs_as_documented(tmp_path: Path) -> None:
     assert proc.stdout.strip().splitlines() == documented.strip().splitlines()
 
 
+def test_looking_back_example_runs_as_documented(tmp_path: Path) -> None:
+    pytest.importorskip("pandas", reason="the example uses the pandas extra")
+    blocks = _blocks("lookback.md")
+    index = max(i for i, (lang, _) in enumerate(blocks) if lang == "python")
+    documented = next(body for lang, body in blocks[index + 1:] if lang == "text")
+    script = tmp_path / "looking_back.py"
+    script.write_text(blocks[index][1], encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          env=_clean_env(), timeout=300)
+    assert proc.returncode == 0, f"the Looking back example failed:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout.strip().splitlines() == documented.strip().splitlines()
+
+
 def test_async_script_runs_as_documented(tmp_path: Path) -> None:
     blocks = _blocks("async.md")
     code_index = next(i for i, (lang, body) in enumerate(blocks) if lang == "python" and "asyncio.run(main(" in body)

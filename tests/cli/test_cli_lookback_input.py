@@ -3,6 +3,7 @@ docs/cli.md; the chart files themselves are valid images of the documented size.
 
 from __future__ import annotations
 
+import os
 import sys
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -87,6 +88,9 @@ def test_charts_are_images_of_the_documented_size(tmp_path: Path, suffix: str) -
             assert root.tag.endswith("svg")
             assert (root.get("width"), root.get("height")) == ("576pt", "324pt")
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"chart{i}{suffix}" for i in range(5)]
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (tmp_path / f"chart0{suffix}").stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def test_a_failed_save_leaves_nothing(tmp_path: Path) -> None:

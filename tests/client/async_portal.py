@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Iterator
 from typing import Any, TypeVar
 
 from pyral import AsyncRally, AsyncRallyRESTResponse
+from pyral.client.lookback import AsyncLookbackResult
 
 T = TypeVar("T")
 
@@ -38,9 +39,9 @@ class Portal:
 
 
 class SyncResponse:
-    """An :class:`AsyncRallyRESTResponse` iterated from synchronous code (through the portal)."""
+    """An :class:`AsyncRallyRESTResponse` (or Lookback result) iterated from synchronous code (through the portal)."""
 
-    def __init__(self, portal: Portal, response: AsyncRallyRESTResponse) -> None:
+    def __init__(self, portal: Portal, response: AsyncRallyRESTResponse | AsyncLookbackResult) -> None:
         self._portal = portal
         self._response = response
         self._iter = response.__aiter__()
@@ -84,7 +85,7 @@ class SyncView:
         return call
 
     def _wrap(self, value: Any) -> Any:
-        if isinstance(value, AsyncRallyRESTResponse):
+        if isinstance(value, AsyncRallyRESTResponse | AsyncLookbackResult):
             return SyncResponse(self._portal, value)
         return value
 

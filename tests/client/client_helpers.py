@@ -73,11 +73,14 @@ class CountingTransport(httpx.HTTPTransport):
 
 
 class CountingAsyncTransport(httpx.AsyncHTTPTransport):
-    """The async twin of :class:`CountingTransport`: a real ``httpx.AsyncHTTPTransport`` that
-    records each request, how many are inside it at once, and how many finished or were cancelled."""
+    """The async twin of :class:`CountingTransport`: a real ``httpx.AsyncHTTPTransport`` (or, given
+    ``inner``, the emulator's in-process transport: no sockets) that records each request, how many
+    are inside it at once, and how many finished or were cancelled."""
 
-    def __init__(self, *, delay: float = 0.0, **kwargs: Any) -> None:
+    def __init__(self, *, delay: float = 0.0, inner: httpx.AsyncBaseTransport | None = None,
+                 **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.inner = inner
         self.sent: list[httpx.Request] = []
         self.delay = delay
         self.in_flight = 0
@@ -94,7 +97,10 @@ class CountingAsyncTransport(httpx.AsyncHTTPTransport):
         try:
             if self.delay:
                 await asyncio.sleep(self.delay)
-            response = await super().handle_async_request(request)
+            if self.inner is not None:
+                response = await self.inner.handle_async_request(request)
+            else:
+                response = await super().handle_async_request(request)
             await response.aread()
             self.finished += 1
             return response

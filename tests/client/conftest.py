@@ -48,7 +48,9 @@ def connect_both(request: Any, emu: Any) -> Iterator[Callable[..., tuple[Any, An
     """``connect_both(**kwargs)`` → (client, its counting transport), for ``Rally`` and for ``AsyncRally``.
 
     The async client is driven through a portal (:mod:`async_portal`), so one behavioural test body
-    runs against both clients: every request still goes through the client under test.
+    runs against both clients: every request still goes through the client under test.  The sync
+    client talks to the emulator over a socket, the async one through the emulator's in-process
+    transport (``tests/client/test_async_rally.py`` covers the async client over sockets).
     """
     closers: list[Callable[[], None]] = []
 
@@ -61,7 +63,7 @@ def connect_both(request: Any, emu: Any) -> Iterator[Callable[..., tuple[Any, An
             closers.append(rally.close)
             return rally, sync_transport
         portal = Portal()
-        async_transport = CountingAsyncTransport()
+        async_transport = CountingAsyncTransport(inner=emu.async_transport())
         arally = AsyncRally(emu.url, http_transport=async_transport, **kwargs)
         portal.call(arally.__aenter__())
         view = SyncView(portal, arally)

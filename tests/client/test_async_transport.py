@@ -14,20 +14,16 @@ from pyral.transport import AsyncHTTPTransport
 
 
 class FaultyAsync(httpx.AsyncBaseTransport):
-    """Forwards to the real emulator; answers 503 to the first ``failures`` GETs; counts in flight."""
+    """Forwards to the real emulator (whose injected faults do the failing); counts in flight."""
 
-    def __init__(self, failures: int = 0) -> None:
+    def __init__(self) -> None:
         self.inner = httpx.AsyncHTTPTransport()
-        self.failures = failures
         self.sent: list[str] = []
         self.in_flight = 0
         self.peak = 0
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         self.sent.append(request.method)
-        if request.method == "GET" and self.failures > 0:
-            self.failures -= 1
-            return httpx.Response(503, headers={"Retry-After": "0"}, content=b"busy")
         self.in_flight += 1
         self.peak = max(self.peak, self.in_flight)
         try:
@@ -70,7 +66,8 @@ def test_create_and_query_concurrently(emu: Any) -> None:
 
 def test_gets_are_retried_and_a_closed_transport_says_so(emu: Any) -> None:
     async def scenario() -> tuple[int, list[str]]:
-        faults = FaultyAsync(failures=2)
+        emu.inject("503", method="GET", count=2, retry_after=0)
+        faults = FaultyAsync()
         t = transport(emu, faults, backoff=0.0)
         read = await t.send(proto.read_request("user"))
         await t.aclose()
@@ -83,15 +80,9 @@ def test_gets_are_retried_and_a_closed_transport_says_so(emu: Any) -> None:
 
 
 def test_a_write_answered_503_is_not_retried(emu: Any) -> None:
-    class FailWrites(FaultyAsync):
-        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-            self.sent.append(request.method)
-            if request.method != "GET":
-                return httpx.Response(503, content=b"busy")
-            return await self.inner.handle_async_request(request)
-
     async def scenario() -> tuple[int, list[str]]:
-        faults = FailWrites()
+        emu.inject("503", method="PUT")
+        faults = FaultyAsync()
         t = transport(emu, faults, backoff=0.0)
         try:
             http = await t.send(proto.create_request("defect", "Defect", {"Name": "once"}))
@@ -101,3 +92,4 @@ def test_a_write_answered_503_is_not_retried(emu: Any) -> None:
 
     status, sent = asyncio.run(scenario())
     assert status == 503 and sent == ["PUT"]
+    assert emu.faults() == []

@@ -46,10 +46,9 @@ def test_idempotent_get_is_retried_on_transient_status(connect: Any, status: int
     assert sum(_is_story_query(r) for r in sent.sent) == 3  # two faults, then the real answer
 
 
-def test_retry_after_is_honoured(connect: Any) -> None:
-    transport = CountingTransport(fault=_first_n(_is_story_query, 1, lambda: httpx.Response(
-        503, headers={"Retry-After": "1"})))
-    rally, sent = connect(transport=transport)
+def test_retry_after_is_honoured(connect: Any, emu: Any) -> None:
+    emu.inject("503", "/HierarchicalRequirement$", method="GET", retry_after=1)
+    rally, sent = connect(transport=CountingTransport())
     waits: list[float] = []
     rally._transport.sleep = waits.append  # record the waits instead of sleeping
     assert rally.get("Story").resultCount == 0

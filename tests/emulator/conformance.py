@@ -180,7 +180,8 @@ class Instances:
                 found = self.get(target.split("/")[-1] if "/" in target else target)
                 if found is not None:
                     fields[aname] = found["_ref"]
-            elif isinstance(a["AllowedValues"], list) and a["AllowedValues"] or atype in ("RATING", "STATE"):
+            elif (isinstance(a["AllowedValues"], list) and a["AllowedValues"] or atype in ("RATING", "STATE")
+                  or isinstance(a["AllowedValues"], dict) and a["AllowedValues"].get("Count")):
                 values = (a["AllowedValues"] if isinstance(a["AllowedValues"], list)
                           else self.api.rows(a["AllowedValues"]["_ref"], fetch="StringValue"))
                 fields[aname] = next((v["StringValue"] for v in values if v["StringValue"]), "")

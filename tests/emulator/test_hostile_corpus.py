@@ -221,3 +221,39 @@ def test_forty_digit_object_ids_are_not_found(clients: dict[str, Any]) -> None:
 def test_a_three_thousand_key_order_is_an_error_envelope(clients: dict[str, Any]) -> None:
     qr = clients["admin"].query("defect", order=",".join(["Name"] * 3000))
     assert qr["Errors"] == ["Cannot sort using more than 50 attributes"] and qr["Results"] == []
+
+
+CONTROL_VALUES = st.one_of(NUMBERS, st.sampled_from(['"x"', "null", "true", "[]", "{}", '"' + BIG + '"',
+                                                     '"9999-12-31T23:59:59Z"', '"2024-13-45"']))
+
+
+@settings(SETTINGS, max_examples=60)
+@given(endpoint=st.sampled_from(["clock", "faults", "credentials", "customfields", "restore"]),
+       fields=st.dictionaries(st.sampled_from(["advance", "now", "method", "kind", "count", "retry_after", "delay",
+                                               "password", "api_key", "Name", "AttributeType", "TypePath"]),
+                              CONTROL_VALUES, max_size=4),
+       oid=st.one_of(st.sampled_from([BIG, "0", "-1", "abc"]), st.integers(-2**140, 2**140).map(str)))
+@example(endpoint="clock", fields={"advance": "1e300"}, oid="0")
+@example(endpoint="clock", fields={"advance": "1e999"}, oid="0")
+@example(endpoint="clock", fields={"advance": str(2**100)}, oid="0")
+@example(endpoint="faults", fields={"kind": '"slow"', "count": "1", "delay": "NaN"}, oid="0")
+def test_control_plane(clients: dict[str, Any], endpoint: str, fields: dict[str, str], oid: str) -> None:
+    """The admin's control plane answers hostile input with a 4xx JSON error, never a 5xx."""
+    admin: Wsapi = clients["admin"]
+    if endpoint == "faults":  # a fault that could match would slow or break this very test: it never matches
+        fields = {**fields, "path": '"^/never/matches$"'}
+    body = ("{" + ", ".join(f"{json.dumps(k)}: {v}" for k, v in fields.items()) + "}").encode()
+    method, path = {"clock": ("PUT", "/emulator/clock"), "faults": ("POST", "/emulator/faults"),
+                    "credentials": ("PUT", "/emulator/users/nobody@example.com/credentials"),
+                    "customfields": ("POST", f"/emulator/workspaces/{oid}/customfields"),
+                    "restore": ("POST", f"/emulator/recyclebin/{oid}/restore")}[endpoint]
+    before = admin.fingerprint()
+    try:
+        answer = admin.request(method, path, content=body)
+        assert answer.status_code < 500, (method, path, body, answer.status_code, answer.text[:300])
+        _strict(answer.text)
+        if answer.status_code != 200:
+            assert admin.fingerprint() == before, (method, path, body, answer.text[:300])
+    finally:
+        admin.request("PUT", "/emulator/clock", json={"now": None})
+        admin.request("DELETE", "/emulator/faults")

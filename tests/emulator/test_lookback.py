@@ -108,8 +108,11 @@ def test_create_then_update_of_several_fields(lb: Lookback, wsapi: Wsapi, emulat
     assert first["_ValidFrom"] == iso(T0) and first["_ValidTo"] == iso(T0 + timedelta(hours=1))
     assert first["_PreviousValues"]["Name"] is None and first["_PreviousValues"]["PlanEstimate"] is None
     assert second["_ValidFrom"] == iso(T0 + timedelta(hours=1)) and second["_ValidTo"] == FOREVER
+    # FlowState follows ScheduleState (wsapi-more.md §1.3), so it changed too
     assert second["_PreviousValues"] == {"Name": "S", "PlanEstimate": 3, "ScheduleState": "Defined",
-                                         "InProgressDate": None}
+                                         "InProgressDate": None, "FlowState": first["FlowState"],
+                                         "FlowStateChangedDate": iso(T0)}
+    assert second["FlowState"] != first["FlowState"] and second["FlowStateChangedDate"] == iso(T0 + timedelta(hours=1))
     assert second["ScheduleState"] == "In-Progress" and second["PlanEstimate"] == 5 and second["Name"] == "S2"
     assert "_SnapshotType" not in second
     assert second["_User"] == first["_User"] and isinstance(second["_RevisionNumber"], int)

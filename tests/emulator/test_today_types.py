@@ -18,14 +18,17 @@ from pyral.emulator import catalog_today
 from pyral.emulator.catalog import catalog
 
 
-def test_every_type_and_copy_operation_of_the_description_is_routed(wsapi: Wsapi) -> None:
-    """Each new type answers a query; each type with a copy operation accepts copy requests."""
-    for name in ("Risk", "Objective", "KeyResult", "KeyResultActualValue", "KeyResultInterimTarget",
-                 "ObjectiveConversationPost", "WorkingCapacityPlan", "CapacityPlanItem", "CapacityPlanProject",
-                 "CapacityPlanAssignment", "PublishedCapacityPlan", "VSMOutcome", "VSMOutcomeMetric", "ScheduleState",
-                 "ProfileImage", "PortfolioItemPredecessorRelationship"):
-        qr = wsapi.query(name.lower())
-        assert qr["Errors"] == [] and qr["TotalResultCount"] == 0, name
+def test_every_query_and_copy_operation_of_the_description_is_routed(wsapi: Wsapi) -> None:
+    """Each type the description queries answers a QueryResult here; its copy operations are routed."""
+    facts = json.loads(resources.files("pyral.emulator").joinpath("data/rally_openapi.json").read_text())
+    skipped = {"BusinessInitiative", "Investment"}  # a customer's portfolio levels (docs/emulator.md)
+    refused = {}
+    for t in facts["types"]:
+        if "query" in t["Operations"] and t["ElementName"] not in skipped:
+            (key, inner), = wsapi.get(t["Path"], pagesize=1).items()
+            if inner["Errors"] or (key != "QueryResult" and t["Path"] not in ("user", "subscription")):
+                refused[t["Path"]] = (key, inner["Errors"])  # /user, /subscription: the caller's own
+    assert not refused
     facts = json.loads(resources.files("pyral.emulator").joinpath("data/rally_openapi.json").read_text())
     copies = {t["ElementName"] for t in facts["types"] if "copy" in t["Operations"]}
     assert len(copies) == 17  # the description's 17 <type>/<oid>/copy operations
@@ -132,3 +135,20 @@ def test_catalog_types_added_from_the_description_know_their_parents() -> None:
     assert risk is not None and cat.is_a(risk, "SchedulableArtifact") and risk.id_prefix == "RI"
     assert cat.get("FlowState") is None or cat.get("FlowState").name == "FlowState"  # type: ignore[union-attr]
     assert cat.get("BusinessInitiative") is None  # a customer's portfolio level, not Rally's
+
+
+def test_timebox_rollups_sum_the_scheduled_work(wsapi: Wsapi) -> None:
+    """Iteration/Release PlanEstimate and task totals are sums over their work (0.0 when empty)."""
+    project = wsapi.default_project()
+    release = wsapi.create("release", {"Name": "R1", "ReleaseStartDate": "2026-01-05T00:00:00.000Z",
+                                       "ReleaseDate": "2026-03-27T00:00:00.000Z", "Project": project["_ref"]})
+    empty = wsapi.read(release["_ref"])
+    assert (empty["PlanEstimate"], empty["Accepted"], empty["TaskEstimateTotal"]) == (0.0, 0.0, 0.0)
+    story = wsapi.create("hierarchicalrequirement", {"Name": "A", "PlanEstimate": 3, "Release": release["_ref"]})
+    wsapi.create("defect", {"Name": "B", "PlanEstimate": 2, "Release": release["_ref"], "ScheduleState": "Accepted"})
+    wsapi.create("task", {"Name": "T", "WorkProduct": story["_ref"], "Estimate": 4, "ToDo": 1})
+    got = wsapi.read(release["_ref"], fetch="PlanEstimate,Accepted,TaskEstimateTotal,TaskRemainingTotal")
+    assert (got["PlanEstimate"], got["Accepted"], got["TaskEstimateTotal"], got["TaskRemainingTotal"]) == (
+        5.0, 2.0, 4.0, 1.0)
+    wsapi.delete(story["_ref"])
+    assert wsapi.read(release["_ref"], fetch="PlanEstimate")["PlanEstimate"] == 2.0

@@ -1,7 +1,8 @@
 """A plain httpx WSAPI client for the emulator's own HTTP tests (never pyral's client).
 
 ``wsapi`` is a :class:`Wsapi` bound to the session's plain emulator (API-key auth), reset to a
-clean store before each test that asks for it.  Everything goes over a real socket; the store
+clean store before each test that asks for it.  Requests go through the emulator's in-process
+transport (the whole app, no socket) unless the emulator is TLS or ``network=True``; the store
 is only looked at directly to fingerprint it (proving a refused write changed nothing).
 """
 
@@ -30,10 +31,14 @@ def load_capture(name: str) -> dict[str, Any]:
 class Wsapi:
     """A thin WSAPI client over httpx: relative paths, envelope unwrapping, no cleverness."""
 
-    def __init__(self, emu: Emulator, *, api_key: str | None = None, **client_args: Any) -> None:
+    def __init__(self, emu: Emulator, *, api_key: str | None = None, network: bool | None = None,
+                 **client_args: Any) -> None:
+        """``network``: over a socket (default: only for a TLS emulator; else in-process, no socket)."""
         self.emu = emu
         headers = {"ZSESSIONID": api_key or emu.admin_api_key}
         headers.update(client_args.pop("headers", {}))
+        if not (emu.tls if network is None else network):
+            client_args.setdefault("transport", emu.transport())
         self.http = httpx.Client(base_url=emu.url, headers=headers, verify=False, timeout=30, **client_args)
 
     def close(self) -> None:

@@ -7,7 +7,7 @@ saved as PNG (Agg) or SVG at a fixed size: 8 x 4.5 inches, 100 dpi (800 x 450 pi
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Any
 
@@ -85,8 +85,8 @@ def save(fig: Any, path: str) -> None:
     """Write ``fig`` to ``path`` (format from the suffix) through a temp file renamed on success."""
     target = Path(path)
     fmt = FORMATS[target.suffix.lower()]
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent)
-    os.close(fd)
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
+    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies, as for any file
     try:
         metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
         fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)

@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from pyral.model import state
 from pyral.model.entities import CustomField, Persistable
 
 from .errors import usage
@@ -43,7 +44,7 @@ def value_of(item: Persistable, name: str, *, expand: bool = False) -> Any:
     d = item.__dict__
     if name in d:
         return d[name]
-    lazy = d.get("_lazy") or {}
+    lazy = state.pending(item)
     if name in lazy:
         return getattr(item, name) if expand else Lazy(short_ref(lazy[name]))
     if name == "ObjectID":
@@ -108,11 +109,11 @@ def jsonable(value: Any) -> Any:
 def full_record(item: Persistable, *, expand: bool = False) -> dict[str, Any]:
     """Every fetched attribute of ``item`` (bookkeeping dropped) as JSON values; ``expand``
     loads the collections that are not loaded yet."""
-    skip = {"oid", "_hydrated", "_complete", "_context", "_lazy", "_rally_ref", "_CreatedAt", "_fetched",
+    skip = {"oid", *state.BOOKKEEPING, "_CreatedAt",
             "_refObjectUUID", "_objectVersion"}
     d = item.__dict__
     out: dict[str, Any] = {"_ref": item.ref, "_type": d.get("_type")}
-    for key in sorted(k for k in list(d) + list(d.get("_lazy") or {}) if k not in skip):
+    for key in sorted(k for k in list(d) + list(state.pending(item)) if k not in skip):
         if key in ("_ref", "_type"):
             continue
         out[key] = jsonable(value_of(item, key, expand=expand))

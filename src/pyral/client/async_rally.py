@@ -20,15 +20,17 @@ from typing import Any, Self
 from ..errors import AttributeNotLoadedError
 from ..model.entities import Persistable
 from ..protocol import Reply, Request
+from ..protocol.lookback import LookbackPage, LookbackQuery
 from ..transport import AsyncHTTPTransport
 from .batch import Batch
+from .lookback import AsyncLookbackResult, LookbackMixin, page_of
 from .operation import AsyncDriver, Exchange, Gather
 from .response import AsyncRallyRESTResponse
 
 __all__ = ["AsyncRally"]
 
 
-class AsyncRally(Batch, AsyncDriver):
+class AsyncRally(Batch, LookbackMixin, AsyncDriver):
     """An asyncio connection to Rally WSAPI v2.0: ``async with AsyncRally(server, apikey=...) as rally``.
 
     Takes the arguments of :class:`~pyral.Rally` (``http_transport`` is an ``httpx.AsyncBaseTransport``);
@@ -89,6 +91,12 @@ class AsyncRally(Batch, AsyncDriver):
                       threads: int | None) -> AsyncRallyRESTResponse:
         return AsyncRallyRESTResponse(self, request, reply, hydrator=hydrator, limit=limit, threads=threads,
                                       fetch_page=lambda req: self.run(self._page_envelope(req)))
+
+    def _lookback_result_for(self, query: LookbackQuery, first: LookbackPage, *, limit: int | None,
+                             threads: int | None) -> AsyncLookbackResult:
+        async def fetch(req: Request) -> LookbackPage:
+            return page_of(await self._exchange(Exchange(req)))
+        return AsyncLookbackResult(query, first, fetch=fetch, limit=limit, threads=threads)
 
     # -- the Loader interface: no hidden I/O --------------------------------------------------------
     def load_all(self, inst: Persistable, name: str | None = None) -> None:

@@ -10,6 +10,7 @@ from ..errors import (
     RallyRESTAPIError,
     RallyValidationError,
 )
+from ..model import state
 from ..model.entities import (
     Artifact,
     Persistable,
@@ -28,9 +29,7 @@ class Collections(Users):
         return target.ref
 
     def _invalidate(self, target: Persistable, collection: str) -> None:
-        d = target.__dict__
-        d.pop(collection, None)
-        d["_complete"] = False
+        state.mark_stale(target, collection)
 
     def _add_collection_items(self, target: Persistable, collection_name: str,
                               items: Sequence[Persistable]) -> Op[Persistable | None]:

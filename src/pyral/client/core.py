@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -26,7 +26,7 @@ from ..model.schema import SchemaCache
 from ..protocol import Envelope, Reply, Request
 from ..support.settings import DEFAULT_TIMEOUT, RALLY_REST_HEADERS, SERVER
 from ..transport import DEFAULT_MAX_RETRIES
-from .operation import Op, operation, send
+from .operation import Op, gather, operation, send
 from .workspaces import UNSET, RallyContextHelper
 
 __all__ = ["Core", "NeedsLoad", "parse_server"]
@@ -179,6 +179,18 @@ class Core:
     def _fetch_all_raw(self, req: Request, paged: bool = True) -> Op[list[dict[str, Any]]]:
         """Every item of a (paged) query or the object of a single read, as raw dicts."""
         env = yield from self._envelope(req)
+        return (yield from self._rest_of_raw(req, env, paged))
+
+    def _fetch_all_raw_many(self, requests: Sequence[Request]) -> Op[list[dict[str, Any]]]:
+        """Every item of several queries, in order; their first pages are sent together."""
+        replies = yield from gather(requests)
+        items: list[dict[str, Any]] = []
+        for req, reply in zip(requests, replies, strict=True):
+            items.extend((yield from self._rest_of_raw(req, proto.expect_envelope(reply), True)))
+        return items
+
+    def _rest_of_raw(self, req: Request, env: Envelope, paged: bool) -> Op[list[dict[str, Any]]]:
+        """The items of ``env`` (the first answer to ``req``) and of the further pages the plan needs."""
         items = proto.expect_results(env)
         starts = proto.further_starts(env, len(items), proto.servable(env, proto.MAX_ITEMS)) if paged else []
         for start in starts:

@@ -7,6 +7,7 @@ from typing import Any
 from ..errors import (
     RallyError,
 )
+from ..model import state
 from ..model.entities import (
     Persistable,
 )
@@ -43,6 +44,6 @@ def hydrateAnInstance(context: Any, item: dict[str, Any], existingInstance: Pers
     hydrator = Hydrator(rally, complete=True, hydrated=True)
     if existingInstance is not None:
         hydrator.fill(existingInstance, item)
-        existingInstance.__dict__["_hydrated"] = True
+        existingInstance.__dict__[state.HYDRATED] = True
         return existingInstance
     return hydrator.make(item)

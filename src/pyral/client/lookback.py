@@ -1,33 +1,37 @@
-"""Rally's Lookback API on ``Rally``: snapshots, paged results and the common questions.
+"""Rally's Lookback API on ``Rally`` and ``AsyncRally``: snapshots, paged results, common questions.
 
-``rally.lookback(find, ...)`` sends the query built by :mod:`pyral.lookback_protocol` and
-returns a :class:`LookbackResult`: an iterator of :class:`Snapshot` objects whose later pages
-are fetched concurrently by the same machinery as ``Rally.get`` (the instance's page pool).
-``lookback_at`` answers "what did these items look like at a date", ``lookback_transitions``
-"when did this field change, from what to what".  ``to_dataframe()`` needs the optional
-``pandas`` extra.
+The methods are operations (:mod:`.operation`), written once for both clients: they build the
+query with :mod:`pyral.protocol.lookback`, send its first page and return the client's result
+type (``_lookback_result_for``): a :class:`LookbackResult` for ``Rally`` (iterate; further pages
+come from the instance's page pool, several at once) or an :class:`AsyncLookbackResult` for
+``AsyncRally`` (``async for``; further pages as tasks, with the same bound).  ``lookback_at``
+answers "what did these items look like at a date", ``lookback_transitions`` "when did this
+field change, from what to what".  ``to_dataframe()`` needs the optional ``pandas`` extra.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import RallyContextError
-from ..protocol import concurrency, is_oid, oid_from_ref
+from ..protocol import Reply, Request, concurrency, is_oid, oid_from_ref
 from ..protocol import lookback as lbp
+from .operation import Op, gather, operation, send
 from .response import ordered_pages
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..protocol import Request
-    from ..transport import HTTPResponse
     from .workspaces import RallyContextHelper
 
-__all__ = ["LookbackResult", "Record", "Snapshot", "Transition"]
+__all__ = ["AsyncLookbackResult", "LookbackResult", "Record", "Snapshot", "Transition"]
+
+T = TypeVar("T")
 
 _PANDAS_MISSING = "to_dataframe() needs pandas, an optional extra: pip install 'pyral[pandas]'"
 
@@ -128,18 +132,20 @@ class Transition:
     snapshot: Snapshot
 
 
-class LookbackResult:
-    """The snapshots of a Lookback query, page after page (one pass, like ``Rally.get``'s result).
+def page_of(reply: Reply) -> lbp.LookbackPage:
+    """A Lookback reply as a page, or the client's exception (a non-JSON error page too)."""
+    try:
+        body = reply.json()
+    except Exception:  # an error page that is not JSON: its status decides
+        body = None
+    return lbp.parse_lookback(reply.status_code, body, reply.text if body is None else "")
 
-    ``resultCount`` is Rally's ``TotalResultCount`` (counted before compression);
-    ``compressedResultCount``, ``warnings``, ``etl_date`` and ``generated_query`` come from
-    the first page.  Further pages are fetched on demand, several at once, pinned to the first
-    page's ``ETLDate`` so that writes made meanwhile do not shift them.
-    """
 
-    def __init__(self, query: lbp.LookbackQuery, first: lbp.LookbackPage, *,
-                 fetch: Callable[[Request], lbp.LookbackPage],
-                 executor: Callable[[], Executor] | None, limit: int | None = None) -> None:
+class _LookbackPages:
+    """What both clients' results hold: the query, the first page's numbers, the page plan."""
+
+    def __init__(self, query: lbp.LookbackQuery, first: lbp.LookbackPage, *, limit: int | None = None,
+                 threads: int | None = None) -> None:
         self.query = query
         self.resultCount = first.total
         self.compressedResultCount = first.compressed_count
@@ -151,32 +157,67 @@ class LookbackResult:
         self.errors: list[str] = []
         self.max_threads = 1
         self._first = first
-        self._fetch = fetch
-        self._executor = executor
         self._limit = limit
-        self._iter: Iterator[Snapshot] | None = None
+        self._threads = threads
 
-    def _load(self, start: int) -> list[dict[str, Any]]:
-        page = self._fetch(lbp.page_request(self.query, start, self.etl_date))
-        return page.results
+    def _plan(self) -> list[Request]:
+        """The requests of the further pages, pinned to the first page's ``ETLDate``."""
+        return [lbp.page_request(self.query, start, self.etl_date)
+                for start in lbp.page_starts(self.query, self._first, self._limit)]
 
-    def _generate(self) -> Iterator[Snapshot]:
-        served = 0
-        limit = self._limit
-        starts = lbp.page_starts(self.query, self._first, limit)
-        workers = concurrency(None, len(starts)) if self._executor is not None else 1
-        self.max_threads = workers
-        pages: Iterator[list[dict[str, Any]]] = iter([self._first.results])
-        if starts:
-            rest = (ordered_pages(self._executor(), self._load, starts, workers) if self._executor
-                    else (self._load(s) for s in starts))
-            pages = itertools.chain(pages, rest)
+    def _snapshots(self, pages: Iterator[list[dict[str, Any]]], served: list[int]) -> Iterator[Snapshot]:
+        """The snapshots of ``pages`` until the limit; ``served[0]`` counts across calls."""
         for page in pages:
             for raw in page:
-                if limit is not None and served >= limit:
+                if self._limit is not None and served[0] >= self._limit:
                     return
-                served += 1
+                served[0] += 1
                 yield Snapshot(raw)
+
+    def _full(self, served: list[int]) -> bool:
+        return self._limit is not None and served[0] >= self._limit
+
+    def __repr__(self) -> str:
+        return (f"<{type(self).__name__} resultCount={self.resultCount} startIndex={self.startIndex} "
+                f"pageSize={self.pageSize}>")
+
+
+def _dataframe(snapshots: list[Snapshot]) -> Any:
+    try:
+        import pandas
+    except ImportError as exc:
+        raise ImportError(_PANDAS_MISSING) from exc
+    return pandas.json_normalize([s.data for s in snapshots])
+
+
+class LookbackResult(_LookbackPages):
+    """The snapshots of a Lookback query (``Rally``): iterate once, like ``Rally.get``'s result.
+
+    ``resultCount`` is Rally's ``TotalResultCount`` (counted before compression);
+    ``compressedResultCount``, ``warnings``, ``etl_date`` and ``generated_query`` come from
+    the first page.  Further pages are fetched on demand, several at once (``threads``, as for
+    ``Rally.get``), pinned to the first page's ``ETLDate`` so that writes made meanwhile do not
+    shift them.
+    """
+
+    def __init__(self, query: lbp.LookbackQuery, first: lbp.LookbackPage, *,
+                 fetch: Callable[[Request], lbp.LookbackPage], executor: Callable[[], Executor] | None,
+                 limit: int | None = None, threads: int | None = None) -> None:
+        super().__init__(query, first, limit=limit, threads=threads)
+        self._fetch = fetch
+        self._executor = executor
+        self._iter: Iterator[Snapshot] | None = None
+
+    def _load(self, request: Request) -> list[dict[str, Any]]:
+        return self._fetch(request).results
+
+    def _generate(self) -> Iterator[Snapshot]:
+        plan = self._plan()
+        workers = concurrency(self._threads, len(plan)) if self._executor is not None else 1
+        self.max_threads = workers
+        rest = (ordered_pages(self._executor(), self._load, plan, workers)
+                if self._executor is not None and workers > 1 else (self._load(r) for r in plan))
+        yield from self._snapshots(itertools.chain([self._first.results], rest), [0])
 
     def __iter__(self) -> LookbackResult:
         return self
@@ -193,28 +234,70 @@ class LookbackResult:
     def to_dataframe(self) -> Any:
         """The (remaining) snapshots as a pandas DataFrame, nested objects flattened to dotted
         columns (``_PreviousValues.ScheduleState``); ``_ValidFrom``/``_ValidTo`` stay ISO text."""
-        try:
-            import pandas
-        except ImportError as exc:
-            raise ImportError(_PANDAS_MISSING) from exc
-        return pandas.json_normalize([s.data for s in self])
+        return _dataframe(self.all())
 
-    def __repr__(self) -> str:
-        return (f"<LookbackResult resultCount={self.resultCount} startIndex={self.startIndex} "
-                f"pageSize={self.pageSize}>")
+
+class AsyncLookbackResult(_LookbackPages):
+    """The snapshots of a Lookback query (``AsyncRally``): ``async for snap in result``, or
+    ``await result.all()``.  Further pages are fetched as tasks, at most ``threads`` (as for
+    ``get``) ahead of the consumer; leaving the loop early cancels the rest."""
+
+    def __init__(self, query: lbp.LookbackQuery, first: lbp.LookbackPage, *,
+                 fetch: Callable[[Request], Awaitable[lbp.LookbackPage]],
+                 limit: int | None = None, threads: int | None = None) -> None:
+        super().__init__(query, first, limit=limit, threads=threads)
+        self._fetch = fetch
+        self._aiter: AsyncIterator[Snapshot] | None = None
+
+    def __aiter__(self) -> AsyncIterator[Snapshot]:
+        if self._aiter is None:
+            self._aiter = self._agenerate()
+        return self._aiter
+
+    async def all(self) -> list[Snapshot]:
+        """Every (remaining) snapshot as a list."""
+        return [snap async for snap in self]
+
+    async def to_dataframe(self) -> Any:
+        """As :meth:`LookbackResult.to_dataframe`."""
+        return _dataframe(await self.all())
+
+    async def _agenerate(self) -> AsyncIterator[Snapshot]:
+        served = [0]
+        for snap in self._snapshots(iter([self._first.results]), served):
+            yield snap
+        plan = self._plan()
+        self.max_threads = concurrency(self._threads, len(plan))
+        todo = deque(plan)
+        window: deque[asyncio.Task[lbp.LookbackPage]] = deque()
+        try:
+            while (todo or window) and not self._full(served):
+                while todo and len(window) < self.max_threads:
+                    window.append(asyncio.ensure_future(self._fetch(todo.popleft())))
+                page = await window.popleft()
+                for snap in self._snapshots(iter([page.results]), served):
+                    yield snap
+        finally:
+            for task in window:
+                task.cancel()
+            if window:  # nothing of this result outlives it
+                await asyncio.wait(window)
 
 
 class LookbackMixin:
-    """``Rally``'s Lookback methods (they only move bytes; the protocol module decides)."""
+    """The Lookback operations of ``Rally`` and ``AsyncRally`` (the protocol module decides)."""
 
     if TYPE_CHECKING:  # pragma: no cover
         contextHelper: RallyContextHelper
 
-        def _send(self, req: Request, *, log: bool = True) -> HTTPResponse: ...
+        def _with_loads(self, compute: Callable[[], T]) -> Op[T]: ...
 
-        def _page_executor(self) -> Executor: ...
+    def _lookback_result_for(self, query: lbp.LookbackQuery, first: lbp.LookbackPage, *,
+                             limit: int | None, threads: int | None) -> Any:
+        """The client's result type for the first page of a Lookback query."""
+        raise NotImplementedError
 
-    def _lookback_workspace(self, workspace: Any) -> int | str:
+    def _lookback_workspace(self, workspace: Any) -> Op[int | str]:
         """The OID of ``workspace``: ``"current"``, an OID, a ``workspace/<oid>`` ref or a name."""
         if workspace in (None, "current", "default"):
             ref = self.contextHelper.currentWorkspaceRef()
@@ -226,57 +309,63 @@ class LookbackMixin:
         text = str(workspace)
         if "workspace/" in text:
             return oid_from_ref(text)
-        found = self.contextHelper.find_workspace(text)
+        found = yield from self._with_loads(lambda: self.contextHelper.find_workspace(text))
         if found is None:
             raise RallyContextError(f'Workspace specified: "{text}" not accessible with current credentials')
         return oid_from_ref(found.ref)
 
-    def _lookback_page(self, req: Request) -> lbp.LookbackPage:
-        http = self._send(req)
-        try:
-            body = http.json()
-        except Exception:  # a non-JSON error page; its status decides
-            body = None
-        return lbp.parse_lookback(http.status_code, body, http.text if body is None else "")
+    def _lookback_query(self, find: Any, workspace: Any, **options: Any) -> Op[lbp.LookbackQuery]:
+        oid = yield from self._lookback_workspace(workspace)
+        return lbp.build_query(oid, find, **options)
 
+    @operation
     def lookback(self, find: Any, fields: lbp.FieldList = None, hydrate: lbp.FieldList = None,
                  sort: Any = None, start: int = 0, pagesize: int | None = None, limit: int | None = None,
                  compress: bool = False, workspace: Any = "current", *,
-                 remove_unauthorized: bool = True) -> LookbackResult:
+                 remove_unauthorized: bool = True, threads: int | None = None) -> Op[Any]:
         """Query snapshots of the Lookback API (``find`` is a Mongo-style dict or JSON text).
 
         ``fields``: names, ``True`` for all, None for Rally's default; ``hydrate``: fields to
         turn from OIDs into names; ``sort``: ``{"_ValidFrom": 1}`` or ``"-_ValidFrom"``;
         ``start`` is 0-based; ``limit`` caps the snapshots returned.  Snapshots in projects the
         user cannot read are dropped (``removeUnauthorizedSnapshots``) unless
-        ``remove_unauthorized=False``.  Rally's errors raise :class:`RallyLookbackError`.
+        ``remove_unauthorized=False``.  ``threads``: pages fetched at once, as for ``get``
+        (default: 4 when more than two pages remain).  Rally's errors raise
+        :class:`~pyral.errors.RallyLookbackError`.
         """
-        query = lbp.build_query(self._lookback_workspace(workspace), find, fields=fields,
-                                hydrate=hydrate, sort=sort, start=start, pagesize=pagesize, limit=limit,
-                                compress=compress, remove_unauthorized=remove_unauthorized)
-        first = self._lookback_page(lbp.lookback_request(query))
-        return LookbackResult(query, first, fetch=self._lookback_page, executor=self._page_executor,
-                              limit=limit)
+        query = yield from self._lookback_query(find, workspace, fields=fields, hydrate=hydrate, sort=sort,
+                                                start=start, pagesize=pagesize, limit=limit, compress=compress,
+                                                remove_unauthorized=remove_unauthorized)
+        first = page_of((yield from send(lbp.lookback_request(query))))
+        return self._lookback_result_for(query, first, limit=limit, threads=threads)
 
+    @operation
     def lookback_at(self, when: datetime | date | str, find: Any = None, fields: lbp.FieldList = None,
-                    hydrate: lbp.FieldList = None, **kwargs: Any) -> LookbackResult:
+                    hydrate: lbp.FieldList = None, **kwargs: Any) -> Op[Any]:
         """The snapshots valid at ``when`` (``__At``): a datetime, a ``date`` (its end, UTC),
         ISO text or ``"current"``; other keywords as :meth:`lookback`."""
-        return self.lookback(lbp.at_find(find, when), fields=fields, hydrate=hydrate, **kwargs)
+        result = yield from LookbackMixin.lookback.op(self, lbp.at_find(find, when), fields=fields,
+                                                      hydrate=hydrate, **kwargs)
+        return result
 
+    @operation
     def lookback_transitions(self, field: str, since: datetime | date | str, until: datetime | date | str,
                              find: Any = None, *, to_value: Any = None, from_value: Any = None,
-                             hydrate: bool = True, workspace: Any = "current") -> list[Transition]:
+                             hydrate: bool = True, workspace: Any = "current") -> Op[list[Transition]]:
         """Every change of ``field`` in ``[since, until)`` on the items ``find`` selects, oldest
         first (a creation counts, from ``None``); ``to_value``/``from_value`` narrow it down.
         ``hydrate`` asks Rally for names instead of OIDs (drop-downs, references)."""
         prev = f"_PreviousValues.{field}"
-        result = self.lookback(
-            lbp.transitions_find(find, field, since, until, to_value=to_value, from_value=from_value),
+        query = yield from self._lookback_query(
+            lbp.transitions_find(find, field, since, until, to_value=to_value, from_value=from_value), workspace,
             fields=["ObjectID", "_UnformattedID", field, prev, "_ValidFrom", "_User", "_SnapshotNumber"],
-            hydrate=[field, prev] if hydrate else None, sort={"_ValidFrom": 1}, workspace=workspace)
+            hydrate=[field, prev] if hydrate else None, sort={"_ValidFrom": 1})
+        first = page_of((yield from send(lbp.lookback_request(query))))
+        plan = _LookbackPages(query, first)._plan()
+        replies = yield from gather(plan, concurrency(None, len(plan)))
+        raws = first.results + [raw for reply in replies for raw in page_of(reply).results]
         out = [Transition(object_id=s.get("ObjectID"), field=field, before=s.get(prev), after=s.get(field),
                           at=at, user=s.get("_User"), snapshot=s)
-               for s in result if (at := s.valid_from) is not None]
+               for s in map(Snapshot, raws) if (at := s.valid_from) is not None]
         out.sort(key=lambda t: (t.at, str(t.object_id)))
         return out

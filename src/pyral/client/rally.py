@@ -17,9 +17,10 @@ from typing import Any, Self
 from .. import protocol as proto
 from ..model.entities import Persistable
 from ..protocol import Reply, Request
+from ..protocol.lookback import LookbackPage, LookbackQuery
 from ..transport import SyncTransport
 from .batch import Batch
-from .lookback import LookbackMixin
+from .lookback import LookbackMixin, LookbackResult, page_of
 from .operation import Driver, Exchange, Gather
 from .response import RallyRESTResponse, ordered_pages
 
@@ -75,9 +76,6 @@ class Rally(Batch, LookbackMixin, Driver):
         return list(ordered_pages(self._page_executor(), lambda req: self._exchange(Exchange(req)),
                                   requests, step.limit))
 
-    def _send(self, req: Request, *, log: bool = True) -> Any:
-        """One exchange, synchronously (the Lookback methods use it)."""
-        return self._exchange(Exchange(req, log))
 
     def _load_now(self, request: Request, paged: bool) -> list[dict[str, Any]]:
         return self.run(self._fetch_all_raw(request, paged))
@@ -90,6 +88,11 @@ class Rally(Batch, LookbackMixin, Driver):
         return RallyRESTResponse(self, request, reply, hydrator=hydrator, limit=limit, threads=threads,
                                  fetch_page=lambda req: self.run(self._page_envelope(req)),
                                  executor=self._page_executor)
+
+    def _lookback_result_for(self, query: LookbackQuery, first: LookbackPage, *, limit: int | None,
+                             threads: int | None) -> LookbackResult:
+        return LookbackResult(query, first, fetch=lambda req: page_of(self._exchange(Exchange(req))),
+                              executor=self._page_executor, limit=limit, threads=threads)
 
     # -- the Loader interface: entities load what they lack, on first access ---------------------
     def load_all(self, inst: Persistable, name: str | None = None) -> None:

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from .. import protocol as proto
 from ..errors import RallyError, RallyRESTAPIError
-from ..model import prefetch
+from ..model import prefetch, state
 from ..model.entities import Persistable
 from ..model.hydration import Hydrator, fetch_names
 from ..protocol import Envelope, Request
@@ -132,7 +132,7 @@ class Reads(Names):
         """True when the schema of ``inst``'s type (loaded once per workspace) has no ``name`` (:class:`Loader`)."""
         d = inst.__dict__
         typ = d.get("typePath") or d.get("_type") or inst._type
-        ctx = d.get("_context")
+        ctx = state.context_of(inst)
         try:
             schema = self._schema(getattr(ctx, "workspace_ref", None))
         except (RallyError, NeedsLoad):
@@ -152,14 +152,13 @@ class Reads(Names):
     def _load_all(self, inst: Persistable) -> Op[None]:
         """Load every attribute of ``inst`` (one GET), in place."""
         with self._hold(self._stripe(inst)):
-            d = inst.__dict__
-            if d.get("_complete"):
+            if state.is_complete(inst):
                 return
-            ref = d.get("_ref")
+            ref = inst.__dict__.get("_ref")
             if not ref:
-                d["_complete"] = True
+                inst.__dict__[state.COMPLETE] = True
                 return
-            ctx = d.get("_context")
+            ctx = state.context_of(inst)
             ws_ref = getattr(ctx, "workspace_ref", None) or self.contextHelper.currentWorkspaceRef()
             req = proto.read_request(proto.ref_path(ref), context=proto.context_params(ws_ref, None))
             if self._log is not None:
@@ -167,8 +166,7 @@ class Reads(Names):
             reply = yield from send(req, log=False)
             obj = proto.expect_full_object(reply, f"{inst.__class__.__name__} OID {inst.oid}")
             Hydrator(self, complete=True, hydrated=True, context=ctx).fill(inst, obj)
-            d["_hydrated"] = True
-            d["_complete"] = True
+            state.mark_loaded(inst)
 
     def _load_collection(self, inst: Persistable, attr: str) -> Op[Any]:
         """Fetch a pending collection attribute (all pages, items complete) and cache it."""
@@ -176,12 +174,12 @@ class Reads(Names):
             d = inst.__dict__
             if attr in d:
                 return d[attr]
-            url = d["_lazy"][attr]
-            ctx = d.get("_context")
+            url = state.pending(inst)[attr]
+            ctx = state.context_of(inst)
             ws_ref = getattr(ctx, "workspace_ref", None) or self.contextHelper.currentWorkspaceRef()
             hydrator = Hydrator(self, complete=True, hydrated=True, context=ctx)
             inverse = prefetch.inverse_for(d.get("_ref") or "", attr)
-            group = d.get("_page_group")
+            group = state.page_group(inst)
             raws = None
             if group is not None and inverse is not None:
                 raws = yield from self._page_members(group, attr, inverse, d.get("_ref") or "", ws_ref)
@@ -197,8 +195,7 @@ class Reads(Names):
                 if resp.errors:
                     raise RallyRESTAPIError(f"Unable to load {attr}: {resp.errors[0]}", errors=resp.errors)
                 items = yield from self._all_items(resp)
-            d[attr] = items
-            d["_lazy"].pop(attr, None)
+            state.settle(inst, attr, items)
             return items
 
     def _page_members(self, group: prefetch.PageGroup, attr: str, inverse: prefetch.Inverse,
@@ -209,27 +206,16 @@ class Reads(Names):
                 owners = [ref for ref, _ in group.owners(attr)]
                 if len(owners) < 2:
                     return None  # nothing to share: a plain collection read is as cheap
-                members: list[dict[str, Any]] = []
-                reqs = [proto.query_request(
+                requests = [proto.query_request(
                     inverse.member, fetch="true",
                     query=prefetch.member_query(inverse, owners[start:start + prefetch.CHUNK]),
                     order=inverse.order, context=[*proto.context_params(ws_ref, None), ("project", "null")],
                     pagesize=proto.MAX_PAGESIZE) for start in range(0, len(owners), prefetch.CHUNK)]
                 if self._log is not None:
-                    for req in reqs:
+                    for req in requests:
                         self._log.attribute_get(req.resource())
-                try:
-                    # the chunks' first pages go out together (at most 12 in flight)
-                    replies = yield from gather(reqs)
-                    for req, reply in zip(reqs, replies, strict=True):
-                        env = proto.expect_envelope(reply)
-                        found = proto.expect_results(env)
-                        for start in proto.further_starts(env, len(found), proto.servable(env, proto.MAX_ITEMS)):
-                            page = yield from self._envelope(proto.page_request(req, start))
-                            if not page.results:
-                                break
-                            found.extend(page.results)
-                        members.extend(i for i in found if isinstance(i, dict))
+                try:  # one query per chunk of owners, sent together
+                    members = yield from self._fetch_all_raw_many(requests)
                 except RallyRESTAPIError:
                     group.loaded[attr] = {}  # the page-wide query was refused: each item reads its own
                 else:
@@ -244,11 +230,11 @@ class Reads(Names):
             yield from self._load_all(item)
         for name in names:
             for attempt in (0, 1):
-                lazy = d.get("_lazy", {})
+                lazy = state.pending(item)
                 cand = next((c for c in (name, "c_" + name.replace(" ", "")) if c in lazy or c in d), None)
                 if cand is not None and cand in lazy:
                     yield from self._load_collection(item, cand)
-                if cand is not None or d.get("_complete") or attempt:
+                if cand is not None or state.is_complete(item) or attempt:
                     break
                 yield from self._load_all(item)
         return item

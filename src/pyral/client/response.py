@@ -16,6 +16,7 @@ from concurrent.futures import Executor, Future
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..errors import RallyResponseError
+from ..model import state
 from ..model.entities import Persistable
 from ..model.hydration import Hydrator
 from ..model.prefetch import PageGroup
@@ -41,6 +42,7 @@ __all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "ErrorResponse", "RallyR
            "ResultPages", "AsyncRallyRESTResponse"]
 
 T = TypeVar("T")
+_YIELD_EVERY = 100  # items served between two turns of the event loop
 K = TypeVar("K")
 
 
@@ -156,7 +158,7 @@ class ResultPages:
         if isinstance(raw, dict):
             inst = self.hydrator.make(raw)
             if group is not None and isinstance(inst, Persistable):
-                inst.__dict__["_page_group"] = group
+                state.join_page(inst, group)
             return inst
         return raw
 
@@ -306,14 +308,20 @@ class AsyncRallyRESTResponse(ResultPages):
         return [item async for item in self]
 
     async def _agenerate(self) -> AsyncIterator[Any]:
-        for item in self._serve_page(self._first_page):
-            yield item
         starts = self._further_starts()
         self.max_threads = concurrency(self.threads, len(starts)) if self._fetch_page is not None else 1
-        async for page in self._window(starts, self.max_threads):
-            for item in self._serve_page(page):
+        pages = self._window(starts, self.max_threads)
+        page = self._first_page
+        while True:
+            for count, item in enumerate(self._serve_page(page), 1):
                 yield item
-            if self._done(page):
+                if count % _YIELD_EVERY == 0:
+                    await asyncio.sleep(0)  # let the loop read the pages in flight while items are built
+            if page is not self._first_page and self._done(page):
+                return
+            try:
+                page = await anext(pages)
+            except StopAsyncIteration:
                 return
 
     async def _window(self, starts: list[int], workers: int) -> AsyncIterator[list[Any]]:

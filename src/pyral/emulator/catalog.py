@@ -167,7 +167,8 @@ RATING_VALUES: dict[tuple[str, str], tuple[str, ...]] = {
 DEFAULTS: dict[str, dict[str, Any]] = {
     "SchedulableArtifact": {"ScheduleState": "Defined", "Blocked": False, "TaskStatus": "NONE",
                             "DefectStatus": "NONE", "TestCaseStatus": "NONE", "TaskEstimateTotal": 0.0,
-                            "TaskRemainingTotal": 0.0, "TaskActualTotal": 0.0},
+                            "TaskRemainingTotal": 0.0, "TaskActualTotal": 0.0, "TestCaseCount": 0,
+                            "PassingTestCaseCount": 0},
     "Artifact": {"Ready": False, "Expedite": False, "Description": "", "Notes": "",
                  "DisplayColor": ""},
     "HierarchicalRequirement": {"DirectChildrenCount": 0, "HasParent": False},
@@ -176,8 +177,11 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "TestCase": {"Method": "Manual", "Type": "Acceptance", "DefectStatus": "NONE"},
     "Project": {"State": "Open", "Description": "", "Notes": ""},
     "Workspace": {"State": "Open", "Style": "UserStory", "Description": "", "Notes": ""},
-    "Iteration": {"State": "Planning", "Notes": "", "Theme": ""},
-    "Release": {"State": "Planning", "GrossEstimateConversionRatio": 1.0, "Notes": "", "Theme": ""},
+    "Iteration": {"State": "Planning", "Notes": "", "Theme": "", "PlanEstimate": 0.0, "TaskEstimateTotal": 0.0,
+                  "TaskRemainingTotal": 0.0, "TaskActualTotal": 0.0},
+    "Release": {"State": "Planning", "GrossEstimateConversionRatio": 1.0, "Notes": "", "Theme": "",
+                "PlanEstimate": 0.0, "TaskEstimateTotal": 0.0, "TaskRemainingTotal": 0.0, "TaskActualTotal": 0.0,
+                "Accepted": 0.0},
     "User": {"Disabled": False, "SubscriptionAdmin": False, "Planner": False},
     "UserProfile": {"EmailNotificationEnabled": False, "SessionTimeoutSeconds": 3600,
                     "SessionTimeoutWarning": True, "WelcomePageHidden": True,
@@ -304,6 +308,7 @@ def _extra_types() -> list[dict[str, Any]]:
         t("PreliminaryEstimate", "PreliminaryEstimate", "PE"),
         t("TestFolder", "TestFolder", "TF"),
         t("TestSet", "TestSet", "TS"),
+        t("FlowState", "FlowState", None, display="Flow State"),
         t("Connection", "Connection", None, abstract=True),
         t("PullRequest", "PullRequest", "PR", display="Pull Request"),
         t("VSMProduct", "VSMProduct", None, display="VSM Product"),
@@ -334,7 +339,7 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
                    "TestCaseCount", "AcceptedDate", "Blocked", "BlockedReason", "Blocker",
                    "DragAndDropRank", "InProgressDate", "Iteration", "PlanEstimate", "Recycled",
                    "Release", "TaskActualTotal", "TaskEstimateTotal", "TaskRemainingTotal",
-                   "TaskStatus", "Tasks", "Attachments"]
+                   "TaskStatus", "Tasks", "Attachments", "FlowState", "FlowStateChangedDate"]
     by = {a.name: a for a in defect}
     sched = art + [by[n] for n in sched_names if n in by]
     hr = base["HierarchicalRequirement"]
@@ -410,7 +415,18 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
         _a("Description", "TEXT", next(oid)),
         _a("DragAndDropRank", "STRING", next(oid), ro=True, max_length=64),
     ]
-    testset = sched + [
+    flow_state = base_meta + [
+        _a("Name", "STRING", next(oid), required=True, max_length=256),
+        _a("OrderIndex", "INTEGER", next(oid)),
+        _a("ScheduleStateMapping", "STRING", next(oid), required=True, allowed=SCHEDULE_STATES),
+        _a("WIPLimit", "INTEGER", next(oid)),
+        _a("AgeThreshold", "INTEGER", next(oid)),
+        _a("ExitPolicy", "STRING", next(oid), max_length=4000),
+        _a("NonValueAdd", "BOOLEAN", next(oid)),
+        _a("Project", "OBJECT", next(oid), target="Project", ro=True),
+        _a("RevisionHistory", "OBJECT", next(oid), target="RevisionHistory", ro=True),
+    ]
+    testset = sched + [by["TestCaseStatus"]] + [
         _a("TestCases", "COLLECTION", next(oid), target="TestCase",
            coll=CollectionSpec("link", "TestCase")),
     ]
@@ -476,15 +492,25 @@ def _extra_attributes(base: dict[str, list[AttrDef]]) -> dict[str, list[AttrDef]
         "PreliminaryEstimate": estimate,
         "TestFolder": folder,
         "TestSet": testset,
+        "FlowState": flow_state,
     }
 
+
+SCHEDULE_STATES = ("Defined", "In-Progress", "Completed", "Accepted")
+# FlowState on SchedulableArtifact (wsapi-more.md §1.3): writable ref, read-only change date.
+FLOW_ATTRS = [_a("FlowState", "OBJECT", -91010, target="FlowState"),
+              _a("FlowStateChangedDate", "DATE", -91011, ro=True)]
 
 # Attributes added to captured types (newer WSAPI fields, PI links).
 ADDED_ATTRS: dict[str, list[AttrDef]] = {
     "HierarchicalRequirement": [
         _a("PortfolioItem", "OBJECT", -91001, target="PortfolioItem/Feature"),
         _a("Feature", "OBJECT", -91002, target="PortfolioItem/Feature", ro=True),
+        *FLOW_ATTRS,
     ],
+    "Defect": FLOW_ATTRS,
+    "TestCaseResult": [_a("TestSet", "OBJECT", -91012, target="TestSet")],  # SPEC: writable
+    "DefectSuite": FLOW_ATTRS,
     "TestCase": [
         _a("TestFolder", "OBJECT", -91003, target="TestFolder"),
         _a("TestSets", "COLLECTION", -91004, target="TestSet", ro=True,

@@ -24,6 +24,7 @@ from .backend import ClockError, Principal, hash_password
 from .clock import iso_ms, parse_iso
 from .errors import WsapiError
 from .faults import FaultError, parse_fault
+from .payload import PARSE_ERROR, load_json
 from .routing import Request
 
 if TYPE_CHECKING:
@@ -82,10 +83,11 @@ def handle(app: App, req: Request, rest: str, principal: Principal) -> Answer:
 
 
 def _body(req: Request) -> Any:
+    """The body as strict JSON (finite numbers only); ValueError names what is wrong."""
     try:
-        return json.loads(req.body or b"null")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError(f"The body is not valid JSON: {exc}") from None
+        return load_json(req.body, empty=None)
+    except WsapiError as exc:
+        raise ValueError("The body is not valid JSON: " + exc.message.removeprefix(PARSE_ERROR)) from None
 
 
 def _clock_state(app: App) -> Answer:
@@ -118,6 +120,8 @@ def _set_clock(app: App, req: Request) -> Answer:
         return _error(409, str(exc))
     except ValueError as exc:
         return _error(400, str(exc))
+    except OverflowError:
+        return _error(400, "The clock cannot go past the year 9999")
     return _clock_state(app)
 
 

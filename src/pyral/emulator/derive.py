@@ -14,6 +14,7 @@ from .backend import Backend
 from .store import Row
 
 CLOSED_DEFECT_STATES = {"Closed"}
+SCHEDULABLE = ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet")
 
 
 def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool = True) -> None:
@@ -28,8 +29,13 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
     if row.type == "Task":
         for wp in _ids(old.get("WorkProduct"), new.get("WorkProduct")):
             task_rollup(backend, wp)
-    if alive and row.type in ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet"):
+    if alive and row.type in SCHEDULABLE:
         _schedule_dates(backend, row, old)
+        if before is not None and (old.get("Iteration") != new.get("Iteration")
+                                   or old.get("Release") != new.get("Release")):
+            _tasks_follow(backend, row)
+    if row.type in SCHEDULABLE or row.type == "Task":
+        timebox_rollup(backend, row, old, alive=alive)
     if row.type == "HierarchicalRequirement":
         for parent in _ids(old.get("Parent"), new.get("Parent")):
             story_children(backend, parent)
@@ -39,6 +45,9 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
             store.save(row, bump=False)
         for feature in _ids(old.get("PortfolioItem"), new.get("PortfolioItem")):
             pi_rollup(backend, feature)
+        if alive and before is not None and (old.get("PortfolioItem") != new.get("PortfolioItem")
+                                             or old.get("Parent") != new.get("Parent")):
+            story_feature(backend, row.oid)
     if row.type == "Defect":
         if alive:
             _defect_dates(backend, row, old)
@@ -49,14 +58,28 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
     if row.type == "TestCaseResult":
         for tc in _ids(old.get("TestCase"), new.get("TestCase")):
             test_case_verdict(backend, tc)
+        for test_set in _ids(old.get("TestSet"), new.get("TestSet")):
+            test_set_counts(backend, test_set)
     if row.type == "TestCase":
         for wp in _ids(old.get("WorkProduct"), new.get("WorkProduct")):
             test_case_counts(backend, wp)
+        if not alive:
+            for (test_set,) in store.execute("SELECT owner FROM links WHERE attr = 'TestCases' AND target = ?",
+                                             [row.oid]):
+                test_set_counts(backend, int(test_set))
+    if row.type == "TestSet" and alive:
+        test_set_counts(backend, row.oid)
     if row.type.startswith("PortfolioItem/"):
         for parent in _ids(old.get("Parent"), new.get("Parent")):
             pi_rollup(backend, parent)
         if alive:
             pi_rollup(backend, row.oid)
+
+
+def after_collection_change(backend: Backend, owner: Row) -> None:
+    """Recompute what depends on the members of ``owner``'s collections."""
+    if owner.type == "TestSet":
+        test_set_counts(backend, owner.oid)
 
 
 def _ids(*values: Any) -> set[int]:
@@ -138,6 +161,30 @@ def test_case_counts(backend: Backend, wp: int) -> None:
         " sum(json_extract(data, '$.\"LastVerdict\"') IS NOT NULL) FROM objects WHERE type = 'TestCase'"
         " AND deleted = 0 AND json_extract(data, '$.\"WorkProduct\"') = ?", [wp])
     count, passing, run = rows[0][0], rows[0][1] or 0, rows[0][2] or 0
+    status = _test_case_status(count, passing, run)
+    target = backend.store.get(wp)
+    if target is not None and "TestCaseStatus" in backend.schema(target.workspace).get(target.type).by_name:  # type: ignore[union-attr]
+        _save(backend, wp, {"TestCaseCount": int(count), "PassingTestCaseCount": int(passing),
+                            "TestCaseStatus": status})
+
+
+def test_set_counts(backend: Backend, test_set: int) -> None:
+    """TestCaseCount, PassingTestCaseCount, TestCaseStatus of a TestSet: its linked test cases,
+    each judged by its latest result recorded in this test set."""
+    rows = backend.store.execute(
+        "SELECT count(*), sum(v = 'Pass'), sum(v IS NOT NULL) FROM ("
+        " SELECT (SELECT json_extract(r.data, '$.\"Verdict\"') FROM objects r WHERE r.type = 'TestCaseResult'"
+        "  AND r.deleted = 0 AND json_extract(r.data, '$.\"TestCase\"') = tc.oid"
+        "  AND json_extract(r.data, '$.\"TestSet\"') = ?"
+        "  ORDER BY json_extract(r.data, '$.\"Date\"') DESC, r.oid DESC LIMIT 1) AS v"
+        " FROM links l JOIN objects tc ON tc.oid = l.target AND tc.deleted = 0"
+        " WHERE l.owner = ? AND l.attr = 'TestCases')", [test_set, test_set])
+    count, passing, run = rows[0][0], rows[0][1] or 0, rows[0][2] or 0
+    _save(backend, test_set, {"TestCaseCount": int(count), "PassingTestCaseCount": int(passing),
+                              "TestCaseStatus": _test_case_status(count, passing, run)})
+
+
+def _test_case_status(count: int, passing: int, run: int) -> str:
     if not count:
         status = "NONE"
     elif not run:
@@ -147,10 +194,82 @@ def test_case_counts(backend: Backend, wp: int) -> None:
     else:
         status = "ALL_RUN_ALL_PASSING" if passing == count else ("ALL_RUN_NONE_PASSING" if passing == 0
                                                                  else "SOME_RUN_SOME_NOT_PASSING")
-    target = backend.store.get(wp)
-    if target is not None and "TestCaseStatus" in backend.schema(target.workspace).get(target.type).by_name:  # type: ignore[union-attr]
-        _save(backend, wp, {"TestCaseCount": int(count), "PassingTestCaseCount": int(passing),
-                            "TestCaseStatus": status})
+    return status
+
+
+def _tasks_follow(backend: Backend, row: Row) -> None:
+    """A work product's tasks share its Iteration and Release (read-only on Task)."""
+    store = backend.store
+    for task in store.select("o.type = 'Task' AND o.deleted = 0 AND json_extract(o.data, '$.\"WorkProduct\"') = ?",
+                             [row.oid]):
+        before = dict(task.data)
+        task.data["Iteration"], task.data["Release"] = row.data.get("Iteration"), row.data.get("Release")
+        if before.get("Iteration") != task.data["Iteration"] or before.get("Release") != task.data["Release"]:
+            store.save(task, bump=False)
+            timebox_rollup(backend, task, before)
+
+
+def _num(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _contribution(type_name: str, data: dict[str, Any]) -> dict[str, float]:
+    """What one work item or task adds to its Iteration's/Release's rollups."""
+    if type_name == "Task":
+        return {"TaskEstimateTotal": _num(data.get("Estimate")), "TaskRemainingTotal": _num(data.get("ToDo")),
+                "TaskActualTotal": _num(data.get("Actuals"))}
+    estimate = _num(data.get("PlanEstimate"))
+    return {"PlanEstimate": estimate, "Accepted": estimate if data.get("ScheduleState") == "Accepted" else 0.0}
+
+
+def timebox_rollup(backend: Backend, row: Row, old: dict[str, Any], *, alive: bool = True) -> None:
+    """Iteration/Release PlanEstimate (their work items), Task*Total (their tasks), a release's
+    Accepted (accepted items' estimates): applied as the difference this write made, so a write
+    costs the same however full the timebox is."""
+    new = row.data if alive else {}
+    before, after = _contribution(row.type, old), _contribution(row.type, new)
+    for attr in ("Iteration", "Release"):
+        changes: dict[int, dict[str, float]] = {}
+        if old.get(attr) is not None:
+            bucket = changes.setdefault(int(old[attr]), {})
+            for k, v in before.items():
+                bucket[k] = bucket.get(k, 0.0) - v
+        if new.get(attr) is not None:
+            bucket = changes.setdefault(int(new[attr]), {})
+            for k, v in after.items():
+                bucket[k] = bucket.get(k, 0.0) + v
+        for timebox, delta in changes.items():
+            delta = {k: v for k, v in delta.items() if v and (k != "Accepted" or attr == "Release")}
+            target = backend.store.get(timebox) if delta else None
+            if target is None or target.type != attr:
+                continue
+            for k, v in delta.items():
+                target.data[k] = round(_num(target.data.get(k)) + v, 6)
+            backend.store.save(target, bump=False)
+
+
+def story_feature(backend: Backend, story: int) -> None:
+    """HierarchicalRequirement.Feature: its own PortfolioItem, else its parent story's Feature;
+    pushed down to every descendant story."""
+    store = backend.store
+    frontier = [story]
+    seen: set[int] = set()
+    while frontier:
+        oid = frontier.pop()
+        if oid in seen:
+            continue
+        seen.add(oid)
+        row = store.get(oid)
+        if row is None or row.type != "HierarchicalRequirement":
+            continue
+        feature = row.data.get("PortfolioItem")
+        if feature is None and row.data.get("Parent"):
+            parent = store.get(int(row.data["Parent"]))
+            feature = parent.data.get("Feature") if parent is not None else None
+        _save(backend, oid, {"Feature": feature})
+        frontier.extend(int(r[0]) for r in store.execute(
+            "SELECT oid FROM objects WHERE type = 'HierarchicalRequirement' AND deleted = 0"
+            " AND json_extract(data, '$.\"Parent\"') = ?", [oid]))
 
 
 def pi_rollup(backend: Backend, pi: int) -> None:

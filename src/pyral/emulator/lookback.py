@@ -11,6 +11,7 @@ Content-Type), both parsed leniently (JSON5: unquoted keys, single quotes).  Par
 from __future__ import annotations
 
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,10 @@ HYDRATED_REFS: dict[str, tuple[tuple[str, str], ...]] = {
 SORT_COLUMNS = {"ObjectID": "s.oid", "_ValidFrom": "s.valid_from", "_ValidTo": "s.valid_to",
                 "_SnapshotNumber": "s.number", "_UnformattedID": "json_extract(s.data, '$.\"_UnformattedID\"')",
                 "Project": "s.project", "_User": "s.user"}
+# Fields not read from the snapshot document.
+COMPUTED = {"_ValidFrom", "_ValidTo", "_SnapshotNumber", "_TypeHierarchy", "_SnapshotType", "_User", "_Revision",
+            "_RevisionNumber", "_PreviousValues", "FormattedID"}
+_PLAIN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 PARAMS = ("find", "fields", "hydrate", "sort", "start", "pagesize", "compress", "removeUnauthorizedSnapshots")
 Result = tuple[int, dict[str, Any]]
 
@@ -208,7 +213,8 @@ class Lookback:
             where, params = compiler.where(query.find)
         except FindError as exc:
             raise LookbackError(str(exc)) from None
-        where, params = f"s.workspace = ? AND ({where})", [workspace, *params]
+        # "+": the workspace filters, it never drives the plan (see the snapshots indexes)
+        where, params = f"+s.workspace = ? AND ({where})", [workspace, *params]
         parsed = time.perf_counter()
         if not rights.is_workspace_admin(workspace):
             allowed = rights.readable_projects()
@@ -224,13 +230,16 @@ class Lookback:
         authorized = time.perf_counter()
         total = int(self.store.execute(f"SELECT count(*) FROM snapshots s WHERE {where}", params)[0][0])
         order = self._order(query.sort)
+        document, previous = self._documents(query)
         rows = self.store.execute(
             "SELECT s.id, s.oid, s.type, s.number, s.valid_from, s.valid_to, s.kind, s.user, s.revision, s.revnum,"
-            f" s.data, s.prev FROM snapshots s WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            f" {document}, {previous} FROM snapshots s WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, query.pagesize, query.start])
         queried = time.perf_counter()
         typedefs = self._typedef_oids(workspace)
-        full = [self._snapshot(r, typedefs) for r in rows]
+        chains = {t: self._hierarchy_oids(t, typedefs) for t in {r[2] for r in rows}}
+        stored = self._stored_names(query)
+        full = [self._snapshot(r, chains, stored) for r in rows]
         results = [self._project(snap, query) for snap in full]
         self._hydrate(results, query.hydrate, workspace)
         body: dict[str, Any] = {**META, "Errors": [], "Warnings": list(query.warnings),
@@ -270,13 +279,36 @@ class Lookback:
         return ", ".join([*keys, "s.id"])
 
     # -- shaping ---------------------------------------------------------------------------
-    def _snapshot(self, rec: Sequence[Any], typedefs: dict[str, int]) -> dict[str, Any]:
-        """Every field of one stored snapshot, as Lookback names them."""
+    @staticmethod
+    def _stored_names(query: Query) -> list[str] | None:
+        """The document fields a page needs (None: the whole document)."""
+        if query.all_fields:
+            return None
+        names = query.fields if query.fields is not None else list(MINIMAL_FIELDS)
+        wanted = {"_UnformattedID" if n == "FormattedID" else n for n in names}
+        return ["ObjectID", *sorted(n for n in wanted if n not in COMPUTED and _PLAIN.match(n) and n != "ObjectID")]
+
+    def _documents(self, query: Query) -> tuple[str, str]:
+        """SQL reading the snapshot document and previous values: whole, or only what the
+        requested fields need (a JSON array of them; decoding whole documents dominates a page)."""
+        stored = self._stored_names(query)
+        document = "s.data" if stored is None else \
+            "json_extract(s.data, " + ", ".join(f"'$.\"{n}\"'" for n in [*stored, "ObjectID"]) + ")"
+        wants_prev = query.all_fields or any(n.startswith("_PreviousValues") for n in query.fields or ())
+        return document, ("s.prev" if wants_prev else "'{}'")
+
+    @staticmethod
+    def _snapshot(rec: Sequence[Any], chains: dict[str, list[int]], stored: list[str] | None) -> dict[str, Any]:
+        """The fields of one stored snapshot a page needs, as Lookback names them."""
         _id, oid, type_path, number, valid_from, valid_to, kind, user, revision, revnum, data, prev = rec
-        out: dict[str, Any] = json.loads(data)
+        out: dict[str, Any]
+        if stored is None:
+            out = json.loads(data)
+        else:
+            out = {name: value for name, value in zip(stored, json.loads(data), strict=False) if value is not None}
         out["_ValidFrom"], out["_ValidTo"] = valid_from, valid_to
         out["_SnapshotNumber"] = number
-        out["_TypeHierarchy"] = self._hierarchy_oids(type_path, typedefs)
+        out["_TypeHierarchy"] = list(chains[type_path])
         out["_PreviousValues"] = json.loads(prev)
         if kind:
             out["_SnapshotType"] = kind

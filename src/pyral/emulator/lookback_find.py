@@ -182,7 +182,8 @@ class FindCompiler:
             if with_null:
                 hit = f"({hit} OR {expr} IS NULL)"
         else:
-            hit = f"{expr} IN ({','.join('?' * len(present))})" if present else "0"
+            hit = (f"{expr} = ?" if len(present) == 1 else  # "=" lets partial indexes serve it
+                   f"{expr} IN ({','.join('?' * len(present))})" if present else "0")
             if with_null:
                 hit = f"({hit} OR {expr} IS NULL)"
         if negate:

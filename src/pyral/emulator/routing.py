@@ -48,7 +48,7 @@ class Route:
     """Where a WSAPI path leads."""
 
     kind: str  # query | read | create | update | delete | copy | collection | collection_add | collection_remove
-    #          | authorize | batch | schema | control | lookback | not_found
+    #          | scoped_attribute | authorize | batch | schema | control | lookback | not_found
     type_name: str = ""
     oid: int | None = None
     attr: str = ""
@@ -105,6 +105,10 @@ def route(method: str, path: str) -> Route:
         return Route("collection", type_name, oid, tail[1])
     if len(tail) == 3 and low_tail[2] in ("add", "remove"):
         return Route(f"collection_{low_tail[2]}", type_name, oid, tail[1])
+    if (len(tail) == 5 and low_tail[1] == "typedefinition" and low_tail[3] == "scopedattributedefinition"
+            and _is_oid(tail[2]) and _is_oid(tail[4])):
+        # project/<oid>/TypeDefinition/<oid>/ScopedAttributeDefinition/<attribute oid>
+        return Route("scoped_attribute", type_name, oid, action=method, rest=f"{tail[2]}/{tail[4]}")
     return Route("not_found")
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from . import access, derive, errors, history, ranking, richtext
+from . import access, derive, errors, flow, history, ranking, richtext
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef
 from .errors import WsapiError
@@ -291,7 +291,13 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
         if "RevisionHistory" in tdef.by_name:
             history = ctx.store.insert("RevisionHistory", {}, workspace=workspace)
             data["RevisionHistory"] = history.oid
-        row = ctx.store.insert(tdef.type_path, data, workspace=workspace, project=project, fid=fid, rank=rank)
+        created = None
+        if "FlowState" in tdef.by_name and data.get("FlowState"):
+            created = data["FlowStateChangedDate"] = ctx.store.clock.iso()  # = CreationDate (GO capture)
+        row = ctx.store.insert(tdef.type_path, data, workspace=workspace, project=project, fid=fid, rank=rank,
+                               created=created)
+        if tdef.name == "AllowedAttributeValue":
+            sync_allowed_values(ctx.backend, int(row.data["AttributeDefinition"]))
         if content is not None:
             ctx.store.put_blob(row.oid, content)
         _set_collections(ctx, tdef, row, colls)
@@ -345,6 +351,9 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
         ctx.store.save(row)
         if tdef.name not in ("User", "UserProfile", "Workspace", "Subscription"):
             _require_write(ctx, row, "update")  # where it now belongs too (a post moved to another artifact)
+        if tdef.name == "AllowedAttributeValue":
+            for attr_oid in {int(before.data["AttributeDefinition"]), int(row.data["AttributeDefinition"])}:
+                sync_allowed_values(ctx.backend, attr_oid)
         _set_collections(ctx, tdef, row, colls)
         if changes and "RevisionHistory" in tdef.by_name:
             _add_revision(ctx, row, ", ".join(_describe(ctx, a, old, new) for a, old, new in changes))
@@ -370,16 +379,26 @@ def delete(ctx: WriteContext, row: Row) -> None:
                                           [row.oid]):
                 child.deleted = True
                 ctx.store.save(child, bump=False)
+                derive.timebox_rollup(ctx.backend, child, child.data, alive=False)
             for child in ctx.store.select("o.deleted = 0 AND json_extract(o.data, '$.\"Parent\"') = ? AND o.type = ?",
                                           [row.oid, row.type]):
                 child.data["Parent"] = None
                 ctx.store.save(child)
         else:
+            if tdef.name == "FlowState":
+                flow.on_flow_state_delete(ctx.store, row)
+            if tdef.name == "Attachment" and row.data.get("Content"):
+                ctx.store.purge(int(row.data["Content"]))  # the content goes with its attachment
+            if tdef.name == "AttributeDefinition":
+                for value in _stored_values(ctx.backend, row.oid):
+                    ctx.store.purge(value.oid)
             if tdef.name == "RecycleBinEntry":
                 target = row.data.get("DeletedObject")
                 if target:
                     ctx.store.purge(int(target))
             ctx.store.purge(row.oid)
+            if tdef.name == "AllowedAttributeValue" and row.data.get("AttributeDefinition"):
+                sync_allowed_values(ctx.backend, int(row.data["AttributeDefinition"]))
         derive.after_delete(ctx.backend, row)
 
 
@@ -396,6 +415,7 @@ def restore(backend: Backend, entry: Row) -> Row:
                                           [row.oid]):
             child.deleted = False
             backend.store.save(child, bump=False)
+            derive.timebox_rollup(backend, child, {})
         backend.store.purge(entry.oid)
         derive.after_write(backend, row, None)
         return row
@@ -438,6 +458,7 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
                 raise WsapiError(f"The {attr.name} collection cannot be changed")
             out.append(target)
         ctx.store.save(owner)
+        derive.after_collection_change(ctx.backend, owner)
     return out
 
 
@@ -467,6 +488,7 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
             else:
                 raise WsapiError(f"The {attr.name} collection cannot be changed")
         ctx.store.save(owner)
+        derive.after_collection_change(ctx.backend, owner)
 
 
 def rank(ctx: WriteContext, row: Row, *, above: str | None = None, below: str | None = None,
@@ -577,9 +599,16 @@ def _project_for(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any], given: 
 def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any], workspace: int | None,
                           project: int | None) -> None:
     name = tdef.name
+    if "FlowState" in tdef.by_name:
+        flow.on_artifact_create(ctx.store, tdef, data, project)
+    if name == "FlowState" and data.get("ScheduleStateMapping"):
+        flow.place(ctx.store, data, project)
     if name == "HierarchicalRequirement" and data.get("Parent") and data.get("PortfolioItem"):
         raise WsapiError("Validation error: HierarchicalRequirement.parentArtifact should not be set if "
                          "HierarchicalRequirement.Parent is set and vice versa")
+    if name == "HierarchicalRequirement":
+        parent = ctx.store.get(int(data["Parent"])) if data.get("Parent") else None
+        data["Feature"] = data.get("PortfolioItem") or (parent.data.get("Feature") if parent else None)
     if name == "Task" and not data.get("WorkProduct"):
         raise errors.should_not_be_null("Task", "WorkProduct")
     if name == "Task" and data.get("WorkProduct"):
@@ -608,6 +637,10 @@ def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any]
         rows = ctx.store.execute("SELECT count(*) FROM objects WHERE type = 'ConversationPost' AND"
                                  " json_extract(data, '$.\"Artifact\"') = ?", [data.get("Artifact")])
         data["PostNumber"] = int(rows[0][0]) + 1
+    if name == "AllowedAttributeValue":
+        _allowed_value_rules(ctx, data)
+    if name == "Attachment" and not data.get("User") and ctx.principal is not None:
+        data["User"] = ctx.principal.oid  # Rally fills in the caller (integrations leave User out)
     if name == "Attachment" and data.get("Content") and data.get("Size") is None:
         blob = ctx.store.get_blob(int(data["Content"]))
         data["Size"] = len(blob) if blob is not None else 0
@@ -630,6 +663,15 @@ def _type_rules_on_update(ctx: WriteContext, tdef: TypeDef, row: Row, before: Ro
             row.project = wp.project
             row.data["Iteration"] = wp.data.get("Iteration")
             row.data["Release"] = wp.data.get("Release")
+    if "FlowState" in tdef.by_name:
+        flow.on_artifact_update(ctx.store, tdef, row, before)
+    if tdef.name == "FlowState" and any(row.data.get(k) != before.data.get(k)
+                                        for k in ("OrderIndex", "ScheduleStateMapping")):
+        flow.place(ctx.store, row.data, row.project, exclude=row.oid)
+    if tdef.name == "AllowedAttributeValue" and (row.data.get("StringValue") != before.data.get("StringValue")
+                                                 or row.data.get("AttributeDefinition")
+                                                 != before.data.get("AttributeDefinition")):
+        _allowed_value_rules(ctx, row.data, exclude=row.oid)
     if tdef.name == "User" and row.data.get("UserName") != before.data.get("UserName"):
         _unique_username(ctx, str(row.data.get("UserName")), exclude=row.oid)
 
@@ -725,8 +767,82 @@ def _create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
         "Hidden": bool(payload.get("Hidden")), "ReadOnly": False, "Filterable": True, "Sortable": True,
         "Constrained": values is not None, "Note": "", "VisibleOnlyToAdmins": False,
     }, workspace=workspace)
+    for index, value in enumerate(values or ()):
+        ctx.store.insert("AllowedAttributeValue", {"AttributeDefinition": row.oid, "StringValue": value,
+                                                   "ValueIndex": index, "IntegerValue": index,
+                                                   "LocalizedStringValue": value}, workspace=workspace)
     ctx.backend.invalidate_schema(workspace)
     return row
+
+
+def scoped_attribute_row(backend: Backend, project: int, attr_oid: int) -> Row | None:
+    """The stored per-project settings of an attribute, if any were made."""
+    rows = backend.store.select("o.type = 'ScopedAttributeDefinition' AND o.deleted = 0 AND o.project = ?"
+                                " AND json_extract(o.data, '$.\"AttributeDefinition\"') = ?", [project, attr_oid],
+                                limit=1)
+    return rows[0] if rows else None
+
+
+def set_scoped_attribute(ctx: WriteContext, project: Row, tdef: TypeDef, attr: AttrDef,
+                         payload: dict[str, Any]) -> Row:
+    """Hide/show (or require) an attribute in one project (whoever the access policy lets write
+    ScopedAttributeDefinitions there)."""
+    scoped_t = ctx.backend.type("ScopedAttributeDefinition")
+    if ctx.principal is not None and not access.policy(ctx.backend, ctx.principal).may_write(
+            "ScopedAttributeDefinition", project.workspace, project.oid):
+        raise errors.not_authorized("update", "ScopedAttributeDefinition")
+    values: dict[str, Any] = {}
+    for key, value in payload.items():
+        target = scoped_t.attr(key)
+        if target is None or target.name not in ("Hidden", "Required"):
+            if key not in SILENT_KEYS and not key.startswith("_"):
+                ctx.warnings.append(errors.ignored_element(ctx.wrapper, key))
+            continue
+        values[target.name] = coerce(ctx, scoped_t, target, value)
+    with ctx.store.transaction(savepoint=True):
+        row = scoped_attribute_row(ctx.backend, project.oid, attr.oid)
+        if row is None:
+            return ctx.store.insert("ScopedAttributeDefinition", {"AttributeDefinition": attr.oid,
+                                                                  "TypePath": tdef.type_path, **values},
+                                    workspace=project.workspace, project=project.oid)
+        row.data.update(values)
+        return ctx.store.save(row)
+
+
+def _stored_values(backend: Backend, attr_oid: int) -> list[Row]:
+    rows = backend.store.select("o.type = 'AllowedAttributeValue' AND o.deleted = 0 AND"
+                                " json_extract(o.data, '$.\"AttributeDefinition\"') = ?", [attr_oid])
+    return sorted(rows, key=lambda r: (int(r.data.get("ValueIndex") or 0), r.oid))
+
+
+def _allowed_value_rules(ctx: WriteContext, data: dict[str, Any], exclude: int | None = None) -> None:
+    """An AllowedAttributeValue belongs to a custom attribute; values are unique per attribute;
+    a new one goes last."""
+    attr_oid = data.get("AttributeDefinition")
+    attr_row = ctx.store.get(int(attr_oid)) if attr_oid else None
+    if attr_row is None or attr_row.type != "AttributeDefinition" or not attr_row.data.get("Custom"):
+        raise WsapiError("Validation error: AllowedAttributeValue.AttributeDefinition must be a custom "
+                         "attribute of this workspace (built-in value lists cannot be changed)")
+    existing = [r for r in _stored_values(ctx.backend, attr_row.oid) if r.oid != exclude]
+    if any(r.data.get("StringValue") == data.get("StringValue") for r in existing):
+        raise errors.conflicts("AllowedAttributeValue", "StringValue", str(data.get("StringValue")))
+    if data.get("ValueIndex") is None:
+        data["ValueIndex"] = max((int(r.data.get("ValueIndex") or 0) for r in existing), default=-1) + 1
+    if data.get("IntegerValue") is None:
+        data["IntegerValue"] = data["ValueIndex"]  # the value's position (emulator choice)
+    data["LocalizedStringValue"] = data.get("StringValue")
+
+
+def sync_allowed_values(backend: Backend, attr_oid: int) -> None:
+    """A custom attribute's value list is its AllowedAttributeValue objects, in ValueIndex order."""
+    attr_row = backend.store.get(attr_oid)
+    if attr_row is None or attr_row.type != "AttributeDefinition":
+        return
+    values = [str(r.data.get("StringValue")) for r in _stored_values(backend, attr_oid)]
+    attr_row.data["AllowedValueList"] = values
+    attr_row.data["Constrained"] = True
+    backend.store.save(attr_row)
+    backend.invalidate_schema(attr_row.workspace)
 
 
 PERMISSION_ROLES = ("Viewer", "Editor", "Admin", "User")
@@ -819,6 +935,7 @@ def _recycle(ctx: WriteContext, tdef: TypeDef, row: Row) -> None:
         "DeletedBy": ctx.principal.oid if ctx.principal else None,
         "DeletionDate": ctx.backend.clock.iso(),
         "DeletedObject": row.oid,
+        "ItemOID": row.oid,  # WSAPI 2025 names the deleted object's ObjectID
     }, workspace=row.workspace, project=row.project)
 
 
@@ -917,4 +1034,5 @@ def create_project(backend: Backend, workspace: int, name: str, *, parent: int |
         history = backend.store.insert("RevisionHistory", {}, workspace=workspace)
         row.data["RevisionHistory"] = history.oid
         backend.store.save(row, bump=False)
+        flow.create_defaults(backend.store, workspace, row.oid)
     return row

@@ -91,14 +91,18 @@ CREATE TABLE IF NOT EXISTS snapshots (
     prev TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS snapshots_oid ON snapshots(oid, number);
-CREATE INDEX IF NOT EXISTS snapshots_type_to ON snapshots(workspace, type, valid_to, valid_from);
-CREATE INDEX IF NOT EXISTS snapshots_type_from ON snapshots(workspace, type, valid_from);
-CREATE INDEX IF NOT EXISTS snapshots_project ON snapshots(project, type, valid_to, valid_from);
-CREATE INDEX IF NOT EXISTS snapshots_from ON snapshots(workspace, valid_from);
-CREATE INDEX IF NOT EXISTS snapshots_iteration ON snapshots(json_extract(data, '$."Iteration"'))
+-- The workspace is never an index's leading column: every find is in one workspace, so it would
+-- not narrow anything, and SQLite would pick it over the selective columns.
+CREATE INDEX IF NOT EXISTS snapshots_by_type_to ON snapshots(type, valid_to, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_by_type_from ON snapshots(type, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_by_project ON snapshots(project, valid_to, valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_by_from ON snapshots(valid_from);
+CREATE INDEX IF NOT EXISTS snapshots_by_iteration ON snapshots(json_extract(data, '$."Iteration"'), valid_to)
     WHERE json_extract(data, '$."Iteration"') IS NOT NULL;
-CREATE INDEX IF NOT EXISTS snapshots_release ON snapshots(json_extract(data, '$."Release"'))
+CREATE INDEX IF NOT EXISTS snapshots_by_release ON snapshots(json_extract(data, '$."Release"'), valid_to)
     WHERE json_extract(data, '$."Release"') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS snapshots_by_state ON snapshots(json_extract(data, '$."ScheduleState"'), valid_to)
+    WHERE json_extract(data, '$."ScheduleState"') IS NOT NULL;
 -- _ItemHierarchy: the snapshot's item and all its ancestors, one row each.
 CREATE TABLE IF NOT EXISTS snapshot_items (
     item INTEGER NOT NULL,

@@ -16,6 +16,7 @@ from . import access, copying, envelopes, errors, service
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
 from .errors import WsapiError
+from .object_query import filter_objects
 from .payload import load_json
 from .query_compiler import QueryCompiler
 from .query_parser import QueryError, parse_query
@@ -63,6 +64,8 @@ class Handlers:
             return self.batch(req, principal)
         if rt.kind == "schema":
             return self.schema(req, rt, principal)
+        if rt.kind == "scoped_attribute":
+            return self.scoped_attribute(req, rt, principal)
         tdef = self._type(req, rt.type_name, principal)
         if rt.kind in ("create", "update", "delete", "copy", "collection_add", "collection_remove"):
             self._check_key(req, principal)
@@ -141,10 +144,26 @@ class Handlers:
         return None
 
     def renderer(self, req: Request, workspace: int | None, principal: Principal) -> Renderer:
+        """A renderer for this request and caller; on reads ``compact=true`` and
+        ``includePermissions=true`` (wsapi-more.md §3) shape the output."""
         rights = access.policy(self.backend, principal)
+        permissions = self._permission_digits(principal) if req.flag("includePermissions", False) else None
         return Renderer(self.store, self.backend.schema(workspace), req.base, self.backend.subscription,
+                        compact=req.flag("compact", False), permissions=permissions,
                         visible=None if principal.sub_admin else rights.visible,
                         readable=None if principal.sub_admin else rights.read_filter)
+
+    def _permission_digits(self, principal: Principal) -> Callable[[Row, TypeDef], str]:
+        """``_p``: "2" on the caller's own User, "7" where the caller may change the object (the
+        access policy the write path applies), else "0" (wsapi-more.md §3, values observed)."""
+        rights = access.policy(self.backend, principal)
+
+        def digit(row: Row, tdef: TypeDef) -> str:
+            if tdef.name == "User" and row.oid == principal.oid:
+                return "2"
+            return "7" if rights.can_write(row) else "0"
+
+        return digit
 
     def _paging(self, req: Request) -> tuple[int, int]:
         try:
@@ -254,7 +273,11 @@ class Handlers:
         rows = self.store.select(sql, args, order=order, limit=size, offset=start - 1)
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default=default_fetch)
         results = self.renderer(req, workspace, principal).objects(rows, fetch)
-        return 200, envelopes.query_result(results, total, start, size)
+        body = envelopes.query_result(results, total, start, size)
+        if req.flag("compact", False):
+            for key in META:
+                body["QueryResult"].pop(key, None)
+        return 200, body
 
     def current(self, req: Request, tdef: TypeDef, principal: Principal) -> Result:
         """``GET /user`` and ``GET /subscription``: the caller's own user or subscription."""
@@ -383,7 +406,7 @@ class Handlers:
 
     def collection(self, req: Request, tdef: TypeDef, oid: int, name: str, principal: Principal) -> Result:
         if tdef.name == "AttributeDefinition" and name.lower() in ("allowedvalues", "allowedqueryoperators"):
-            return self._allowed_values(req, oid, name.lower() == "allowedvalues")
+            return self._allowed_values(req, oid, name.lower() == "allowedvalues", principal)
         row = self._get_row(tdef, oid, principal)
         if row is None:
             raise errors.not_found_read()
@@ -455,22 +478,31 @@ class Handlers:
         return 200, envelopes.operation_result(warnings=ctx.warnings)
 
     # -- metadata --------------------------------------------------------------------------
-    def attrdef_json(self, req: Request, tdef: TypeDef, attr: AttrDef, workspace: int | None) -> dict[str, Any]:
-        """An AttributeDefinition as the schema endpoint and typedef Attributes show it."""
+    def attrdef_json(self, req: Request, tdef: TypeDef, attr: AttrDef, workspace: int | None,
+                     *, inline_values: bool = False) -> dict[str, Any]:
+        """An AttributeDefinition as typedef Attributes and reads show it (``AllowedValues`` a
+        collection reference with a Count, as WSAPI v2.0 gives it); ``inline_values``: the schema
+        endpoint's form, which lists constrained values inline (the real schema capture)."""
         base = req.base + API_PREFIX
         sub = self.store.get(self.backend.subscription)
         sub_ref = {"_ref": f"{base}/subscription/{self.backend.subscription}",
                    "_refObjectName": sub.data.get("Name") if sub else "", "_refObjectUUID": sub.uuid if sub else ""}
         target = self.backend.schema(workspace).get(attr.target) if attr.target else None
-        if attr.allowed is not None and attr.inline_allowed and attr.type != "RATING":
+        if inline_values and attr.allowed is not None and attr.inline_allowed and attr.type != "RATING":
             allowed: Any = [{"ObjectID": None, "StringValue": v, "_ref": "null", "_type": "AllowedAttributeValue"}
                             for v in attr.allowed]
-        else:
+        elif inline_values:
             allowed = {"_ref": f"{base}/attributedefinition/{attr.oid}/AllowedValues", "_type": "AllowedAttributeValue"}
+        else:
+            allowed = {**META, "_ref": f"{base}/attributedefinition/{attr.oid}/AllowedValues",
+                       "_type": "AllowedAttributeValue", "Count": len(attr.allowed or ())}
+        operators: dict[str, Any] = {"_ref": f"{base}/attributedefinition/{attr.oid}/AllowedQueryOperators",
+                                     "_type": "AllowedQueryOperator"}
+        if not inline_values:
+            operators = {**META, **operators, "Count": len(self.backend.catalog.operators(attr))}
         camel = attr.name[:1].lower() + attr.name[1:]
         return {
-            "AllowedQueryOperators": {"_ref": f"{base}/attributedefinition/{attr.oid}/AllowedQueryOperators",
-                                      "_type": "AllowedQueryOperator"},
+            "AllowedQueryOperators": operators,
             "AllowedValueType": {"_ref": f"{base}/typedefinition/{target.oid}", "_refObjectName": target.name,
                                  "_refObjectUUID": _uuid_for(target.oid)} if target else None,
             "AllowedValues": allowed,
@@ -510,7 +542,7 @@ class Handlers:
             parent_row = self.store.get(int(trow.data["Parent"])) if trow.data.get("Parent") else None
             results.append({
                 "Abstract": tdef.abstract,
-                "Attributes": [self.attrdef_json(req, tdef, a, workspace) for a in tdef.attrs],
+                "Attributes": [self.attrdef_json(req, tdef, a, workspace, inline_values=True) for a in tdef.attrs],
                 "Creatable": tdef.creatable, "Deletable": tdef.deletable, "DisplayName": tdef.display_name,
                 "ElementName": tdef.name, "IDPrefix": tdef.id_prefix, "Name": trow.data.get("Name"),
                 "ObjectID": trow.oid, "Ordinal": tdef.ordinal,
@@ -532,14 +564,15 @@ class Handlers:
         schema = self.backend.schema(row.workspace)
         tdef = schema.get(str(row.data.get("TypePath")))
         attrs = list(tdef.attrs) if tdef else []
-        page = attrs[start - 1:start - 1 + size]
-        items = []
-        for a in page:
-            obj = {**META, **self.attrdef_json(req, tdef, a, row.workspace), "_type": "AttributeDefinition"}  # type: ignore[arg-type]
-            items.append(obj)
-        return 200, envelopes.query_result(items, len(attrs), start, size)
+        items = [{**META, **self.attrdef_json(req, tdef, a, row.workspace), "_type": "AttributeDefinition"}  # type: ignore[arg-type]
+                 for a in attrs]
+        try:
+            items = filter_objects(items, req.param("query"), "AttributeDefinition")
+        except QueryError as exc:
+            raise WsapiError(str(exc)) from None
+        return 200, envelopes.query_result(items[start - 1:start - 1 + size], len(items), start, size)
 
-    def _allowed_values(self, req: Request, oid: int, values: bool) -> Result:
+    def _allowed_values(self, req: Request, oid: int, values: bool, principal: Principal) -> Result:
         start, size = self._paging(req)
         found = self.backend.catalog.attr_by_oid(oid)
         if found is not None:
@@ -548,6 +581,16 @@ class Handlers:
             row = self.store.get(oid)
             if row is None or row.type != "AttributeDefinition":
                 raise errors.not_found_read()
+            if values:  # a custom attribute's values are stored objects with real refs
+                schema = self.backend.schema(row.workspace)
+                value_t = self.backend.type("AllowedAttributeValue")
+                where, params, order = self._compile(req, value_t, schema, principal)
+                if req.param("order") in (None, ""):
+                    order = f"{value_sql('o', 'ValueIndex')}, o.oid"
+                clauses = ["o.type = 'AllowedAttributeValue'", "o.deleted = 0",
+                           f"{value_sql('o', 'AttributeDefinition')} = ?"]
+                return self._page(req, principal, row.workspace, value_t, clauses, [row.oid],
+                                  (where, params, order), start, size, default_fetch="all")
             schema = self.backend.schema(row.workspace)
             tdef = schema.get(str(row.data.get("OwnerTypePath")))
             attr = tdef.attr(str(row.data.get("ElementName"))) if tdef else None  # type: ignore[assignment]
@@ -563,6 +606,52 @@ class Handlers:
             items = [{**META, "_ref": "null", "_refObjectName": op, "_type": "AllowedQueryOperator",
                       "OperatorName": op} for op in ops]
         return 200, envelopes.query_result(items[start - 1:start - 1 + size], len(items), start, size)
+
+    def scoped_attribute(self, req: Request, rt: Route, principal: Principal) -> Result:
+        """``project/<oid>/TypeDefinition/<oid>/ScopedAttributeDefinition/<attribute oid>``: an
+        attribute as one project sees it; POST ``{"ScopedAttributeDefinition": {"Hidden": ...}}``
+        sets its visibility (or requiredness) in that project.  Answers are WSAPI envelopes."""
+        project = self.store.get(rt.oid or 0)
+        typedef_oid, attr_oid = (int(x) for x in rt.rest.split("/"))
+        typedef = self.store.get(typedef_oid)
+        if (rt.type_name.lower() != "project" or project is None or project.type != "Project"
+                or not self._may_read(project, self.backend.type("Project"), principal)
+                or typedef is None or typedef.type != "TypeDefinition"):
+            raise errors.not_found_read()
+        schema = self.backend.schema(project.workspace)
+        tdef = schema.get(str(typedef.data.get("TypePath")))
+        attr = next((a for a in tdef.attrs if a.oid == attr_oid), None) if tdef else None
+        if tdef is None or attr is None:
+            raise errors.not_found_read()
+        if rt.action in ("POST", "PUT"):
+            self._check_key(req, principal)
+            wrapper, payload = self._payload(req, None)
+            if wrapper.lower() != "scopedattributedefinition" or not isinstance(payload, dict):
+                raise WsapiError(f"Cannot parse input stream: the wrapper {wrapper} does not match type "
+                                 "ScopedAttributeDefinition")
+            ctx = self._write_ctx(req, principal, wrapper)
+            service.set_scoped_attribute(ctx, project, tdef, attr, payload)
+            return 200, envelopes.operation_result(obj=self._scoped_json(req, project, tdef, attr),
+                                                   warnings=ctx.warnings)
+        if rt.action != "GET":
+            raise WsapiError(f"Unsupported request: {req.method} {req.path}")
+        return 200, envelopes.single("ScopedAttributeDefinition", self._scoped_json(req, project, tdef, attr))
+
+    def _scoped_json(self, req: Request, project: Row, tdef: TypeDef, attr: AttrDef) -> dict[str, Any]:
+        scoped = service.scoped_attribute_row(self.backend, project.oid, attr.oid)
+        hidden = scoped.data.get("Hidden", attr.hidden) if scoped else attr.hidden
+        required = scoped.data.get("Required", attr.required) if scoped else attr.required
+        base = req.base + API_PREFIX
+        return {**META, "_ref": f"{base}/project/{project.oid}/TypeDefinition/"
+                                f"{req.path.rstrip('/').split('/')[-3]}/ScopedAttributeDefinition/{attr.oid}",
+                "_refObjectUUID": scoped.uuid if scoped else _uuid_for(attr.oid),
+                "_objectVersion": str(scoped.version if scoped else 1), "_refObjectName": attr.display_name,
+                "ObjectID": attr.oid, "AttributeType": attr.type, "ChildProjectHiddenCount": 0,
+                "ChildProjectVisibleCount": 0, "Constrained": attr.constrained, "Custom": attr.custom,
+                "Hidden": bool(hidden), "Multivalue": False, "Name": attr.display_name,
+                "Required": bool(required), "SharedAcrossWorkItems": False, "Sortable": attr.sortable,
+                "SystemRequired": attr.required and not attr.custom, "VisibilityOnChildProjects": None,
+                "VisibleOnlyToAdmins": False, "_type": "ScopedAttributeDefinition"}
 
     def _builtin_attrdef(self, req: Request, oid: int) -> Result:
         found = self.backend.catalog.attr_by_oid(oid)

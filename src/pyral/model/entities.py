@@ -26,6 +26,7 @@ from ..errors import (
     UnreferenceableOIDError,
 )
 from ..protocol import ref_path
+from .state import BOOKKEEPING, HYDRATED
 
 if TYPE_CHECKING:  # pragma: no cover
     from .loader import Loader
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 # names kept in an instance's __dict__ that are bookkeeping, not Rally attributes
-_INTERNAL = frozenset({"_rally_ref", "_context", "_lazy", "_complete", "_page_group", "_fetched"})
+_INTERNAL = BOOKKEEPING - {HYDRATED}  # upstream lists ``_hydrated`` among the attributes
 _COMMON_DETAIL_ATTRS = ("oid", "ref", "ObjectID", "ObjectUUID", "_ref", "_CreatedAt", "_hydrated",
                         "Name", "Subscription", "Workspace", "FormattedID")
 

@@ -7,13 +7,12 @@ mode, so a later query never changes how earlier results behave (upstream kept o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from ..protocol import oid_from_ref, type_path_from_ref
+from . import state
 from .entities import CustomField, Persistable, PortfolioItem, class_for_type
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .loader import Loader
+from .loader import Loader
 
 VERSION_ATTRIBUTES = ("_rallyAPIMajor", "_rallyAPIMinor", "_objectVersion")  # dropped from instances
 MINIMAL_ATTRIBUTES = ("_type", "_ref", "_refObjectName")  # what every item carries
@@ -146,12 +145,12 @@ class EntityHydrator:
 
     def hydrateInstance(self, item: dict[str, Any], existingInstance: Persistable | None = None) -> Any:
         """A new instance for ``item``, or ``existingInstance`` filled in place."""
-        rally = self.context if hasattr(self.context, "_hydrate_in_place") else getattr(self.context, "rally", None)
+        rally = self.context if isinstance(self.context, Loader) else getattr(self.context, "rally", None)
         full = self.hydration == "full"
         hydrator = Hydrator(rally, complete=full, hydrated=full)
         if existingInstance is None:
             return hydrator.make(item)
         hydrator.fill(existingInstance, item)
-        existingInstance.__dict__["_hydrated"] = full
-        existingInstance.__dict__["_complete"] = full
+        existingInstance.__dict__[state.HYDRATED] = full
+        existingInstance.__dict__[state.COMPLETE] = full
         return existingInstance

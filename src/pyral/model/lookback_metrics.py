@@ -1,6 +1,6 @@
 """Flow metrics from Lookback snapshots: cumulative flow, burn-up, cycle time (pure functions).
 
-Input is any iterable of snapshots (:class:`pyral.lookback.Snapshot` or plain dicts) that carry
+Input is any iterable of snapshots (:class:`pyral.client.lookback.Snapshot` or plain dicts) that carry
 ``ObjectID``, ``_ValidFrom``, ``_ValidTo`` and the measured fields.  A day's value is the state at
 the end of that day (midnight UTC of the next day), the convention of Rally's own charts.
 """

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..protocol import ref_path
+from . import state
 from .entities import AllowedAttributeValue, UnrecognizedAllowedValuesReference
 
 _ALLOWED_VALUES_REF = re.compile(r"^https?://.*/\w+/-?\d+/AllowedValues$")
@@ -60,8 +61,7 @@ class SchemaItemAttribute:
         inst.__dict__.update({k: v for k, v in item.items() if not k.startswith("_rallyAPI")})
         inst.__dict__["Name"] = "AllowedValue"
         inst.__dict__["value"] = item.get("StringValue")
-        inst.__dict__["_hydrated"] = True
-        inst.__dict__["_complete"] = True
+        state.mark_loaded(inst)
         return inst
 
     def resolveAllowedValues(self, loader: Callable[[str], list[dict[str, Any]]]) -> bool:

@@ -18,7 +18,7 @@ from pyral.protocol.lookback import end_of_day, iso
 
 from .. import charts
 from ..connect import connection_options, session
-from ..errors import CliError, usage
+from ..errors import CliError, not_found, usage
 from ..output import check_writable, output_file, write_rows
 from .common import format_option, output_option
 
@@ -86,7 +86,7 @@ def lookback(ctx: click.Context, find_text: str, fields: str | None, hydrate: st
         seen: dict[str, None] = {}
         for snap in snapshots:
             seen.update(dict.fromkeys(snap.data))
-        columns = list(seen)
+        columns = list(seen) or ["ObjectID", "_ValidFrom", "_ValidTo"]
     names = columns
     with output_file(output, newline="" if fmt == "csv" else None) as out:
         write_rows(out, fmt, names, ([snap.get(n) for n in names] for snap in snapshots),
@@ -104,6 +104,16 @@ def _project_oid(rally: Rally) -> int | str:
     return oid_from_ref(ref)
 
 
+def _timebox_oids(rally: Rally, kind: str, name: str) -> list[int]:
+    """OIDs of the iterations or releases called ``name`` in the current project and below."""
+    resp = rally.get(kind, fetch="ObjectID,Name", query=f'Name = "{name}"', projectScopeDown=True,
+                     pagesize=200)
+    oids = [int(item.oid) for item in resp]
+    if not oids:
+        raise not_found(f"no {kind.lower()} named {name!r} in the current project or below")
+    return oids
+
+
 def _states(rally: Rally) -> list[str]:
     values = rally.getAllowedValues("HierarchicalRequirement", "ScheduleState") or []
     states = [str(v) for v in values if isinstance(v, str) and v]
@@ -118,13 +128,15 @@ def _states(rally: Rally) -> list[str]:
               help="Last day of the chart (included).")
 @click.option("--measure", type=click.Choice(["points", "count"]), default="points", show_default=True,
               help="burnup: sum PlanEstimate (points) or count items.")
+@click.option("--iteration", metavar="NAME", help="Only the items scheduled in the iterations called NAME.")
+@click.option("--release", metavar="NAME", help="Only the items scheduled in the releases called NAME.")
 @output_option
 @connection_options
 @click.pass_context
-def chart(ctx: click.Context, kind: str, start: datetime, end: datetime, measure: str,
-          output: str | None) -> None:
+def chart(ctx: click.Context, kind: str, start: datetime, end: datetime, measure: str, iteration: str | None,
+          release: str | None, output: str | None) -> None:
     """Draw a cumulative flow diagram, a burn-up or a cycle-time chart of the current project
-    (stories and defects, sub-projects included) as PNG or SVG (needs the charts extra)."""
+    (leaf stories and defects, sub-projects included) as PNG or SVG (needs the charts extra)."""
     first, last = _day(start), _day(end)
     if last < first:
         raise usage(f"--to {last} is before --from {first}")
@@ -136,7 +148,11 @@ def chart(ctx: click.Context, kind: str, start: datetime, end: datetime, measure
     rally = session(ctx).rally
     window: dict[str, Any] = {"$lt": end_of_day(last)}
     find: dict[str, Any] = {"_ProjectHierarchy": _project_oid(rally),
-                            "_TypeHierarchy": {"$in": ARTIFACT_TYPES}, "_ValidFrom": window}
+                            "_TypeHierarchy": {"$in": ARTIFACT_TYPES}, "Children": None, "_ValidFrom": window}
+    if iteration:
+        find["Iteration"] = {"$in": _timebox_oids(rally, "Iteration", iteration)}
+    if release:
+        find["Release"] = {"$in": _timebox_oids(rally, "Release", release)}
     if kind != "cycletime":  # cycle time needs each item's history from before the range too
         find["_ValidTo"] = {"$gt": iso(first)}
     states = _states(rally)
@@ -145,6 +161,7 @@ def chart(ctx: click.Context, kind: str, start: datetime, end: datetime, measure
                           hydrate=["ScheduleState"], sort={"_ValidFrom": 1}, compress=True, pagesize=20000)
     snapshots = result.all()
     project = rally.contextHelper.currentProject()[1] or "project"
+    project += "".join(f", {name}" for name in (iteration, release) if name)
     span = f"{first} to {last}"
     if kind == "cfd":
         fig = charts.cfd_figure(cumulative_flow(snapshots, first, last, states=states),

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import json
+import os
+from pathlib import Path
 
 import pytest
 
-from pyral.cli.output import cell, jsonable, write_rows
+from pyral.cli.errors import CliError
+from pyral.cli.output import cell, jsonable, output_file, write_rows
 from pyral.cli.progress import progress
 from pyral.entity import CustomField, User
 
@@ -70,3 +73,21 @@ def test_progress_is_silent_when_stderr_is_not_a_terminal(capsys: pytest.Capture
     assert capsys.readouterr().err == ""
 
 
+
+
+def test_output_file_is_created_under_the_umask_and_only_on_success(tmp_path: Path) -> None:
+    """An exported file gets the mode any new file gets (not a temp file's 0600); a failure leaves nothing."""
+    umask = os.umask(0o027)
+    try:
+        with output_file(str(tmp_path / "out.csv")) as fh:
+            fh.write("a,b\n")
+        with pytest.raises(RuntimeError), output_file(str(tmp_path / "broken.csv")) as fh:
+            fh.write("half")
+            raise RuntimeError("the export failed midway")
+    finally:
+        os.umask(umask)
+    assert (tmp_path / "out.csv").read_text() == "a,b\n"
+    assert (tmp_path / "out.csv").stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv"]
+    with pytest.raises(CliError, match="does not exist"), output_file(str(tmp_path / "no" / "x.csv")):
+        pass

@@ -6,14 +6,13 @@ saved as PNG (Agg) or SVG at a fixed size: 8 x 4.5 inches, 100 dpi (800 x 450 pi
 
 from __future__ import annotations
 
-import os
-import secrets
 from pathlib import Path
 from typing import Any
 
 from pyral.model.lookback_metrics import CycleTime, DailySeries
 
 from .errors import CliError
+from .output import replaced
 
 WIDTH_IN, HEIGHT_IN, DPI = 8.0, 4.5, 100
 FORMATS = {".png": "png", ".svg": "svg"}
@@ -83,17 +82,7 @@ def cycletime_figure(times: list[CycleTime], title: str) -> Any:
 
 def save(fig: Any, path: str) -> None:
     """Write ``fig`` to ``path`` (format from the suffix) through a temp file renamed on success."""
-    target = Path(path)
-    fmt = FORMATS[target.suffix.lower()]
-    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
-    os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))  # the umask applies, as for any file
-    try:
+    fmt = FORMATS[Path(path).suffix.lower()]
+    with replaced(path) as tmp:
         metadata: dict[str, Any] = {"Date": None} if fmt == "svg" else {}
         fig.savefig(tmp, format=fmt, dpi=DPI, metadata=metadata)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

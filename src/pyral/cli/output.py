@@ -10,8 +10,8 @@ from __future__ import annotations
 import csv
 import json
 import os
+import secrets
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -213,21 +213,16 @@ def check_writable(path: str) -> None:
 
 
 @contextmanager
-def output_file(path: str | None, *, newline: str | None = None) -> Iterator[IO[str]]:
-    """stdout for None/``-``; otherwise a temp file renamed over ``path`` only on success."""
-    if path in (None, "-"):
-        yield sys.stdout
-        return
-    assert path is not None
-    check_writable(path)
+def replaced(path: str) -> Iterator[Path]:
+    """A fresh temp file beside ``path`` (created under the umask, as any new file), renamed over it on success."""
     target = Path(path)
+    tmp = target.parent / f".{target.name}.{secrets.token_hex(4)}.part"
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=target.parent or ".")
+        os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     except OSError as exc:
         raise usage(f"cannot write output file {path}: {exc.strerror or exc}") from exc
     try:
-        with open(fd, "w", encoding="utf-8", newline=newline) as fh:
-            yield fh
+        yield tmp
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -235,3 +230,15 @@ def output_file(path: str | None, *, newline: str | None = None) -> Iterator[IO[
         except OSError:
             pass
         raise
+
+
+@contextmanager
+def output_file(path: str | None, *, newline: str | None = None) -> Iterator[IO[str]]:
+    """stdout for None/``-``; otherwise a temp file renamed over ``path`` only on success."""
+    if path in (None, "-"):
+        yield sys.stdout
+        return
+    assert path is not None
+    check_writable(path)
+    with replaced(path) as tmp, open(tmp, "w", encoding="utf-8", newline=newline) as fh:
+        yield fh

@@ -107,3 +107,23 @@ def test_batches_are_as_few_as_rally_accepts_and_sent_together(connect: Any) -> 
     updated = rally.updateMultiple("Story", [{"ObjectID": m["ObjectID"], "Notes": "u"} for m in made])
     assert len(updated) == count and not updated.failures
     assert sent.lines()[before:] == ["POST batch"] * 3
+
+
+def test_batch_reads_only_its_type_schema_once_per_instance(connect: Any) -> None:
+    """A batch needs one type's attributes, not the megabytes of the whole workspace schema."""
+    rally, sent = connect()
+    before = len(sent.sent)
+    items: list[dict[str, Any]] = [{"name": f"s{i}", "notes": "lower-case names"} for i in range(5)]
+    items.append({"Name": "bad", "Fabulote": 1})
+    made = rally.createMultiple("Story", items)
+    assert [m["Name"] for m in made] == [f"s{i}" for i in range(5)]
+    assert made.failures[0][0] == 5 and made.failures[0][2] == ["unknown attribute Fabulote"]
+    paths = [r.url.path.rsplit("/v2.0/", 1)[-1] for r in sent.sent[before:]]
+    assert not any("/slm/schema/" in r.url.path for r in sent.sent[before:])
+    assert paths[0].lower() == "typedefinition" and paths[1].lower().endswith("/attributes")
+    assert paths[2:] == ["batch"]
+    before = len(sent.sent)
+    done = rally.updateMultiple("Story", [{"ObjectID": m["ObjectID"], "Notes": "again"} for m in made])
+    assert len(done) == 5 and [r.url.path.rsplit("/", 1)[-1] for r in sent.sent[before:]] == ["batch"]
+    story = rally.get("Story", fetch="Notes", query=f'FormattedID = {made[2]["FormattedID"]}', instance=True)
+    assert story.Notes == "again"

@@ -118,10 +118,14 @@ def test_partial_fetch_loads_valid_attributes(connect: Any) -> None:
     assert story._hydrated and story.FormattedID
     sent.reset()
     assert story.PlanEstimate == 1 and story.ScheduleState == "In-Progress"
-    assert len(sent.sent) == 1
+    # one GET of the story, besides the instance's one read of the workspace schema
+    # (createMultiple in seed_stories no longer reads the whole schema)
+    assert len([r for r in sent.sent if "/slm/schema/" not in r.url.path]) == 1
+    assert len(sent.sent) <= 2
+    before = len(sent.sent)
     with pytest.raises(AttributeError):
         _ = story.GammaRays
-    assert len(sent.sent) == 1
+    assert len(sent.sent) == before
     projects = list(rally.get("Project", fetch="Owner,State,Fabulote,GammaRays"))
     assert projects[0].State == "Open"
     with pytest.raises(AttributeError):

@@ -13,6 +13,7 @@ from ..errors import (
 from ..model.entities import (
     Persistable,
 )
+from ..model.schema import SchemaItem
 from ..protocol import Envelope
 from .attachments import Attachments
 from .operation import Op, gather, operation
@@ -53,7 +54,8 @@ class Batch(Attachments):
 
     def _batch(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None,
                update: bool, raise_on_error: bool) -> Op[BatchResults]:
-        official, schema_item = yield from self._with_loads(lambda: self._batch_type(entityName))
+        official = yield from self._with_loads(lambda: self._official_name(entityName))
+        schema_item = yield from self._batch_type(official)
         kinds = {isinstance(i, Mapping) for i in items}
         if len(kinds) > 1:
             raise MultipleOperationError(ITEM_TYPE_INCONSISTENCY_ERROR)
@@ -128,9 +130,32 @@ class Batch(Attachments):
                 break
         return [env for env in envelopes if env is not None]
 
-    def _batch_type(self, entityName: str) -> tuple[str, Any]:
-        official = self._official_name(entityName)
-        return official, self._schema().find(official)
+    def _batch_type(self, official: str) -> Op[SchemaItem | None]:
+        """The type's schema item: from the workspace schema when this instance already holds it,
+        else from two small reads (the TypeDefinition and its ``Attributes``), kept per instance.
+
+        The whole workspace schema is megabytes that the server renders and the client parses; a
+        batch only needs its one type's attribute names (docs/performance.md, batch writes).
+        """
+        ws_ref = self.contextHelper.currentWorkspaceRef()
+        ws_oid = self._ws_oid(ws_ref)
+        schema = self._schemas.cached(ws_oid)
+        if schema is not None:
+            return schema.find(official)
+        key = (ws_oid, official.lower())
+        item = self._batch_types.get(key)
+        if item is None:
+            req = proto.query_request("typedefinition", fetch="true", query=f'(TypePath = "{official}")',
+                                      context=proto.context_params(ws_ref, None), pagesize=2, start=1)
+            found = yield from self._fetch_all_raw(req, False)
+            attrs_ref = (found[0].get("Attributes") or {}).get("_ref") if found else None
+            if not attrs_ref:  # not a TypePath this workspace knows: the whole schema decides
+                return (yield from self._with_loads(lambda: self._schema(ws_ref).find(official)))
+            attrs = yield from self._fetch_all_raw(
+                proto.collection_request(proto.ref_path(attrs_ref), fetch="true"), True)
+            item = SchemaItem({**found[0], "Attributes": attrs})
+            self._batch_types[key] = item
+        return item
 
     def _create_multiple(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None = None,
                          workspace: Any = "current", project: Any = "current", *,

@@ -22,7 +22,7 @@ from ..errors import (
     RallyConnectionError,
     RallyContextError,
 )
-from ..model.schema import SchemaCache
+from ..model.schema import SchemaCache, SchemaItem
 from ..protocol import Envelope, Reply, Request
 from ..support.settings import DEFAULT_TIMEOUT, RALLY_REST_HEADERS, SERVER
 from ..transport import DEFAULT_MAX_RETRIES
@@ -132,6 +132,7 @@ class Core:
         self._stripes = [threading.RLock() for _ in range(_LOCK_STRIPES)]
         self._log: Any = None
         self._schemas = SchemaCache(self._load_schema)
+        self._batch_types: dict[tuple[str, str], SchemaItem] = {}  # batch writes' one-type schemas
         self._answers: dict[Request, list[dict[str, Any]]] | None = None
         self.user_oid: int | str | None = None
         self.user_name: str | None = None

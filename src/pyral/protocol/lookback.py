@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from ..errors import RallyAuthError, RallyLookbackError, RallyQuerySyntaxError, RallyResponseError
-from .requests import Request
+from .requests import Request, checked_int
 
 MAX_PAGESIZE = 20000
 FIELDS_TRUE_PAGESIZE = 100
@@ -165,15 +165,9 @@ def checked_sort(sort: Any) -> dict[str, int] | None:
 
 
 def _checked_int(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool):
+    if isinstance(value, bool):  # a flag passed where a count belongs is a mistake, not 0 or 1
         raise ValueError(f"{name} must be an integer, not {value!r}")
-    try:
-        number = int(value)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"{name} must be an integer, not {value!r}") from exc
-    if number < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, not {number}")
-    return number
+    return checked_int(name, value, minimum)
 
 
 def build_query(workspace_oid: int | str, find: Any, *, fields: FieldList = None,

@@ -242,7 +242,8 @@ def schema_request(workspace_oid: int | str) -> Request:
 # --------------------------------------------------------------------------------------------
 # argument checks
 
-def _checked_int(name: str, value: Any, minimum: int) -> int:
+def checked_int(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int of at least ``minimum``, else ValueError naming the argument."""
     try:
         number = int(value)
     except (TypeError, ValueError) as exc:
@@ -254,14 +255,14 @@ def _checked_int(name: str, value: Any, minimum: int) -> int:
 
 def clamp_pagesize(pagesize: Any) -> int:
     """Validate ``pagesize`` (1..2000; upstream passed anything through)."""
-    return min(_checked_int("pagesize", pagesize, 1), MAX_PAGESIZE)
+    return min(checked_int("pagesize", pagesize, 1), MAX_PAGESIZE)
 
 
 def checked_start(start: Any) -> int:
     """Validate ``start`` (>= 1; upstream silently ignored bad values)."""
-    return _checked_int("start", start, 1)
+    return checked_int("start", start, 1)
 
 
 def checked_limit(limit: Any) -> int:
     """Validate ``limit`` (>= 0, capped at 1,000,000 like upstream)."""
-    return min(_checked_int("limit", limit, 0), MAX_ITEMS)
+    return min(checked_int("limit", limit, 0), MAX_ITEMS)

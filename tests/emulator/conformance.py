@@ -127,7 +127,7 @@ class Instances:
                 return None
             ref = owner[attr]["_ref"]
             if "Count" in owner[attr]:
-                rows = self.api.query(ref, fetch="true")["Results"]
+                rows = self.api.query(ref, fetch="true", pagesize=200)["Results"]
                 if name == "AttributeDefinition":
                     rows = [r for r in rows if r.get("ElementName") == "ScheduleState"] or rows
                 return self.full(rows[0]["_ref"]) if rows else None

@@ -102,6 +102,40 @@ def test_bad_allowed_values_write_nothing(wsapi: Wsapi, dropdown: dict) -> None:
     assert wsapi.fingerprint() == before
 
 
+def test_built_in_values_and_operators_are_readable_read_only_objects(wsapi: Wsapi) -> None:
+    """Rally's built-in attributes and their values are objects with the schema capture's fields
+    (schemaSuccess.json's AttributeDefinition/AllowedAttributeValue/AllowedQueryOperator types);
+    built-in value lists cannot be changed (docs/emulator.md)."""
+    td = _typedef(wsapi, "HierarchicalRequirement")
+    state = wsapi.rows(f"typedefinition/{td['ObjectID']}/Attributes", query='(ElementName = "ScheduleState")',
+                       fetch="true")[0]
+    attr = wsapi.read(state["_ref"], fetch="true")
+    assert attr["ObjectID"] == oid_of(state["_ref"]) < 0 and attr["Owned"] is False
+    assert attr["SystemRequired"] is True and attr["RealAttributeType"] == "STATE"
+    # one OID for the attribute in every type that has it (the capture: -41562 in Defect, DefectSuite, story)
+    owner = wsapi.read(attr["TypeDefinition"]["_ref"], fetch="Attributes")
+    assert [oid_of(a["_ref"]) for a in wsapi.rows(owner["Attributes"]["_ref"], query='(ElementName = "ScheduleState")')
+            ] == [attr["ObjectID"]]
+    assert attr["Subscription"]["_type"] == "Subscription"
+    values = wsapi.rows(attr["AllowedValues"]["_ref"], fetch="true")
+    assert [v["StringValue"] for v in values][:4] == ["Defined", "In-Progress", "Completed", "Accepted"][:len(values)]
+    assert len({v["ObjectID"] for v in values}) == len(values) == attr["AllowedValues"]["Count"]
+    second = wsapi.read(values[1]["_ref"], fetch="true")
+    assert second["StringValue"] == values[1]["StringValue"] and second["ValueIndex"] == 1
+    assert oid_of(second["AttributeDefinition"]["_ref"]) == attr["ObjectID"]
+    ops = wsapi.rows(attr["AllowedQueryOperators"]["_ref"], fetch="true")
+    assert wsapi.read(ops[0]["_ref"])["OperatorName"] == ops[0]["OperatorName"] == ops[0]["_refObjectName"]
+    before = wsapi.fingerprint()
+    assert wsapi.update_raw(second["_ref"], {"AllowedAttributeValue": {"StringValue": "Idea"}})["Errors"]
+    assert wsapi.delete(second["_ref"])["Errors"]
+    assert wsapi.fingerprint() == before
+    assert wsapi.read(second["_ref"])["StringValue"] == values[1]["StringValue"]
+    # an OID past the list, or an operator's OID read as a value, is no object
+    gone = wsapi.get(f"allowedattributevalue/{second['ObjectID'] - 400}")
+    assert gone["OperationResult"]["Errors"]
+    assert wsapi.get(f"allowedattributevalue/{ops[0]['ObjectID']}")["OperationResult"]["Errors"]
+
+
 def test_scoped_attribute_definition_answers_with_an_envelope(wsapi: Wsapi, dropdown: dict) -> None:
     project = wsapi.default_project()
     td = _typedef(wsapi, "Defect")

@@ -90,6 +90,8 @@ def resolve_ref(ctx: WriteContext, attr: AttrDef | None, value: Any, *, target: 
         raise errors.bad_reference(value.get("_ref") if isinstance(value, dict) and "_ref" in value else value)
     type_seg, oid = parsed
     row = ctx.store.get(oid)
+    if row is None and ctx.backend.catalog.attr_by_oid(oid) is not None:
+        raise WsapiError("Validation error: a built-in AttributeDefinition and its value list cannot be changed")
     if row is None or not _may_reference(ctx, row):
         # An object the caller may not see, or of another workspace, reads as a missing one.
         raise WsapiError(f'Could not read: Object not found for Object ID: {oid}' if type_seg is None

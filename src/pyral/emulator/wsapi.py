@@ -305,7 +305,9 @@ class Handlers:
 
     def read(self, req: Request, tdef: TypeDef, oid: int, principal: Principal) -> Result:
         if tdef.name == "AttributeDefinition" and oid < 0:
-            return self._builtin_attrdef(req, oid)
+            return self._builtin_attrdef(req, oid, self._workspace(req, principal))
+        if tdef.name in ("AllowedAttributeValue", "AllowedQueryOperator") and oid < 0:
+            return self._builtin_member_read(req, tdef.name, oid, self._workspace(req, principal))
         row = self._get_row(tdef, oid, principal)
         if row is None:
             raise errors.not_found_read()
@@ -501,20 +503,50 @@ class Handlers:
         if not inline_values:
             operators = {**META, **operators, "Count": len(self.backend.catalog.operators(attr))}
         camel = attr.name[:1].lower() + attr.name[1:]
-        return {
+        out: dict[str, Any] = {} if inline_values else self._attrdef_object_fields(req, tdef, attr, workspace)
+        nested: dict[str, Any] = {} if inline_values else dict(META)  # WSAPI reads: getSuccess.json's ref shape
+        if not inline_values:
+            sub_ref = {**META, **sub_ref, "_type": "Subscription"}
+        return out | {
             "AllowedQueryOperators": operators,
-            "AllowedValueType": {"_ref": f"{base}/typedefinition/{target.oid}", "_refObjectName": target.name,
-                                 "_refObjectUUID": _uuid_for(target.oid)} if target else None,
+            "AllowedValueType": ({**nested, "_ref": f"{base}/typedefinition/{target.oid}",
+                                  "_refObjectName": target.name, "_refObjectUUID": _uuid_for(target.oid),
+                                  **({} if inline_values else {"_type": "TypeDefinition"})} if target else None),
             "AllowedValues": allowed,
             "AttributeType": attr.type, "Constrained": attr.constrained, "Custom": attr.custom,
             "DetailedType": None, "ElementName": attr.name, "Filterable": attr.filterable,
             "Hidden": attr.hidden, "MaxFractionalDigits": attr.max_fraction, "MaxLength": attr.max_length,
             "Name": attr.display_name, "ReadOnly": attr.read_only, "Required": attr.required,
             "SchemaType": attr.schema_type, "Sortable": attr.sortable, "Subscription": sub_ref,
-            "Workspace": ({"_ref": f"{base}/workspace/{workspace}", "_refObjectName": "",
-                           "_refObjectUUID": _uuid_for(workspace or 0)} if attr.custom else None),
+            "Workspace": ({**nested, "_ref": f"{base}/workspace/{workspace}", "_refObjectName": "",
+                           "_refObjectUUID": _uuid_for(workspace or 0),
+                           **({} if inline_values else {"_type": "Workspace"})} if attr.custom else None),
             "_ref": f"{base}/attributedefinition/{attr.oid}", "_refObjectName": camel,
             "_refObjectUUID": _uuid_for(attr.oid),
+        }
+
+    def _attrdef_object_fields(self, req: Request, tdef: TypeDef, attr: AttrDef,
+                               workspace: int | None) -> dict[str, Any]:
+        """The fields a WSAPI read of an AttributeDefinition adds to the schema endpoint's form
+        (schemaSuccess.json's AttributeDefinition type): identity, dates and admin-page flags.
+        A built-in attribute has the catalog's OID and is dated like its TypeDefinition."""
+        clauses = ["o.type = 'TypeDefinition'", "o.deleted = 0", f"{value_sql('o', 'TypePath')} = ?"]
+        args: list[Any] = [tdef.type_path]
+        if workspace is not None:
+            clauses.append("o.workspace = ?")
+            args.append(workspace)
+        trows = self.store.select(" AND ".join(clauses), args, limit=1)
+        trow = trows[0] if trows else None
+        return {
+            "CreationDate": trow.created if trow else None, "ObjectID": attr.oid,
+            "ObjectUUID": _uuid_for(attr.oid), "VersionId": "0",
+            "Hideable": not attr.required, "Note": None, "Owned": attr.custom,
+            "RealAttributeType": attr.type, "SystemRequired": attr.required and not attr.custom,
+            "Type": attr.schema_type,
+            "TypeDefinition": ({**META, "_ref": object_ref(req.base, "TypeDefinition", trow.oid),
+                                "_refObjectName": tdef.name, "_refObjectUUID": trow.uuid, "_type": "TypeDefinition"}
+                               if trow else None),
+            "VisibleOnlyToAdmins": False,
         }
 
     def schema(self, req: Request, rt: Route, principal: Principal) -> Result:
@@ -596,15 +628,9 @@ class Handlers:
             attr = tdef.attr(str(row.data.get("ElementName"))) if tdef else None  # type: ignore[assignment]
             if attr is None:
                 raise errors.not_found_read()
-        if values:
-            listed = list(attr.allowed or ())
-            items = [{**META, "_ref": "null", "_refObjectName": v, "_type": "AllowedAttributeValue",
-                      "ObjectID": None, "StringValue": v, "ValueIndex": i, "LocalizedStringValue": v}
-                     for i, v in enumerate(listed)]
-        else:
-            ops = self.backend.catalog.operators(attr)
-            items = [{**META, "_ref": "null", "_refObjectName": op, "_type": "AllowedQueryOperator",
-                      "OperatorName": op} for op in ops]
+        count = len(attr.allowed or ()) if values else len(self.backend.catalog.operators(attr))
+        workspace = self._workspace(req, principal)
+        items = [self._builtin_member(req, attr.oid, i, values, workspace) for i in range(count)]
         return 200, envelopes.query_result(items[start - 1:start - 1 + size], len(items), start, size)
 
     def scoped_attribute(self, req: Request, rt: Route, principal: Principal) -> Result:
@@ -653,12 +679,49 @@ class Handlers:
                 "SystemRequired": attr.required and not attr.custom, "VisibilityOnChildProjects": None,
                 "VisibleOnlyToAdmins": False, "_type": "ScopedAttributeDefinition"}
 
-    def _builtin_attrdef(self, req: Request, oid: int) -> Result:
+    def _builtin_member(self, req: Request, attr_oid: int, index: int, value: bool,
+                        workspace: int | None) -> dict[str, Any]:
+        """Value ``index`` of a built-in attribute's AllowedValues (``value``) or AllowedQueryOperators:
+        a read-only object with a virtual OID (:func:`member_oid`), dated like its attribute."""
+        found = self.backend.catalog.attr_by_oid(attr_oid)
+        assert found is not None
+        tdef, attr = found
+        oid = member_oid(attr_oid, index, value)
+        attr_obj = self.attrdef_json(req, tdef, attr, workspace)
+        name = (attr.allowed or ())[index] if value else self.backend.catalog.operators(attr)[index]
+        kind = "AllowedAttributeValue" if value else "AllowedQueryOperator"
+        out: dict[str, Any] = {
+            **META, "CreationDate": attr_obj["CreationDate"], "ObjectID": oid, "ObjectUUID": _uuid_for(oid),
+            "VersionId": "0", "_ref": object_ref(req.base, kind, oid), "_refObjectName": name,
+            "_refObjectUUID": _uuid_for(oid), "_type": kind,
+        }
+        if not value:
+            return out | {"OperatorName": name}
+        return out | {"StringValue": name, "LocalizedStringValue": name, "ValueIndex": index,
+                      "IntegerValue": index,
+                      "AttributeDefinition": {**META, "_ref": attr_obj["_ref"], "_refObjectName": attr.display_name,
+                                              "_refObjectUUID": attr_obj["_refObjectUUID"],
+                                              "_type": "AttributeDefinition"}}
+
+    def _builtin_member_read(self, req: Request, kind: str, oid: int, workspace: int | None) -> Result:
+        decoded = member_of(oid)
+        if decoded is None or decoded[2] != (kind == "AllowedAttributeValue"):
+            raise errors.not_found_read()
+        attr_oid, index, value = decoded
+        found = self.backend.catalog.attr_by_oid(attr_oid)
+        count = (len(found[1].allowed or ()) if value else len(self.backend.catalog.operators(found[1]))) if found else 0
+        if index >= count:
+            raise errors.not_found_read()
+        obj = self._builtin_member(req, attr_oid, index, value, workspace)
+        obj.pop("_type", None)
+        return 200, envelopes.single(kind, obj)
+
+    def _builtin_attrdef(self, req: Request, oid: int, workspace: int | None) -> Result:
         found = self.backend.catalog.attr_by_oid(oid)
         if found is None:
             raise errors.not_found_read()
         tdef, attr = found
-        obj = {**META, **self.attrdef_json(req, tdef, attr, None)}
+        obj = {**META, **self.attrdef_json(req, tdef, attr, workspace)}
         obj.pop("_type", None)
         return 200, envelopes.single("AttributeDefinition", obj)
 
@@ -669,7 +732,8 @@ class Handlers:
         if tdef is None or attr is None:
             return {}
         out = self.attrdef_json(req, tdef, attr, row.workspace)
-        for key in ("_ref", "_refObjectUUID", "_refObjectName", "Subscription", "Workspace"):
+        for key in ("_ref", "_refObjectUUID", "_refObjectName", "Subscription", "Workspace", "CreationDate",
+                    "ObjectID", "ObjectUUID", "VersionId"):  # the stored row's own
             out.pop(key, None)
         return out
 
@@ -723,6 +787,27 @@ class Handlers:
         elif "Results" in inner:
             item["Results"] = inner["Results"]
         return item
+
+
+# Built-in attributes' values and operators have virtual OIDs: -(|attribute OID| * 1000 + n), n in
+# 1..500 the value at index n-1, n in 501..999 the operator at index n-501.
+_MEMBERS = 1000
+_OPERATORS = 500
+
+
+def member_oid(attr_oid: int, index: int, value: bool) -> int:
+    """The virtual OID of a built-in attribute's allowed value or query operator."""
+    return -(-attr_oid * _MEMBERS + index + (1 if value else _OPERATORS + 1))
+
+
+def member_of(oid: int) -> tuple[int, int, bool] | None:
+    """(attribute OID, index, is a value) of a virtual member OID, None if it is not one."""
+    if oid >= 0:
+        return None
+    attr, rest = divmod(-oid, _MEMBERS)
+    if attr == 0 or rest == 0:
+        return None
+    return (-attr, rest - 1, True) if rest <= _OPERATORS else (-attr, rest - _OPERATORS - 1, False)
 
 
 def _uuid_for(oid: int) -> str:

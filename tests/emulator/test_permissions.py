@@ -294,3 +294,17 @@ def test_an_attachment_of_a_test_case_result_follows_the_test_case(world: World)
     path = f"{API}/attachment/{att['ObjectID']}"
     assert _ok(world.clients["viewer"].get(path).json())["Name"] == "log.txt"
     assert inner(world.clients["nobody"].get(path).json())["Errors"] == ["Cannot find object to read"]
+
+
+@pytest.mark.parametrize("type_name", ["PreliminaryEstimate", "State"])
+def test_only_workspace_admins_change_workspace_settings(world: World, type_name: str) -> None:
+    """PreliminaryEstimate and State are workspace settings: an Editor of a project may not touch them."""
+    row = _ok(world.admin.get(f"{API}/{type_name.lower()}", params={
+        "workspace": f"/workspace/{world.workspace}", "fetch": "Name,ObjectID", "pagesize": 1}).json())["Results"][0]
+    path = f"{API}/{type_name.lower()}/{row['ObjectID']}"
+    before = _ok(world.admin.get(path).json())
+    refused = inner(world.clients["editor"].post(path, json={type_name: {"Description": "by an editor"}}).json())
+    assert refused["Errors"] == [f"Not authorized to update: {type_name} {row['ObjectID']}"]
+    assert _ok(world.admin.get(path).json()) == before
+    allowed = inner(world.clients["wsadmin"].post(path, json={type_name: {"Description": "by a ws admin"}}).json())
+    assert allowed["Errors"] == [] and _ok(world.admin.get(path).json())["Description"] == "by a ws admin"

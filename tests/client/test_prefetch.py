@@ -88,3 +88,23 @@ def test_the_chunks_of_a_page_wide_load_go_out_together(connect: Any, stories: l
     result = walk(rally, pagesize=100)
     assert len(result) == 90 and result[3][1] == ["t3.2", "t3.1", "t3.0"]
     assert sum("/Task?" in str(r.url) for r in sent.sent) == 2 and sent.max_in_flight == 2
+
+
+def test_handing_out_a_page_of_members_scans_the_page_once_per_attribute(
+        connect: Any, stories: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyral.model.prefetch import PageGroup
+
+    scans: list[str] = []
+    real = PageGroup.owners
+
+    def owners(self: PageGroup, attr: str) -> list[tuple[str, int]]:
+        scans.append(attr)
+        return real(self, attr)
+
+    monkeypatch.setattr(PageGroup, "owners", owners)
+    rally, _ = connect()
+    result = walk(rally, pagesize=100)
+    assert len(result) == 90 and result[3][1] == ["t3.2", "t3.1", "t3.0"]
+    # One scan to build the member queries, one to learn every owner's Count: not one per story
+    # (67 stories have tasks; a scan per story made the walk quadratic in the page size).
+    assert scans == ["Tasks", "Tasks"]

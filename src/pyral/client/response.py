@@ -131,13 +131,22 @@ class ResultPages:
         return RallyResponseError(f"Unable to retrieve the page of results at start={start}: {exc}")
 
     def _serve_page(self, page: list[Any]) -> Iterator[Any]:
-        """The entities of one page, until the servable count is reached."""
+        """The entities of one page, until the servable count is reached (each built as it is asked for)."""
         self._page = page
         group = self._group(page)
+        make = self.hydrator.make
         for raw in page:
             if self._served >= self._servable:
                 return
-            yield self._serve(raw, group)
+            self._served += 1
+            self._curIndex += 1
+            if not isinstance(raw, dict):
+                yield raw
+                continue
+            inst = make(raw)
+            if group is not None and isinstance(inst, Persistable):
+                state.join_page(inst, group)
+            yield inst
 
     def _done(self, page: list[Any]) -> bool:
         return not page or self._served >= self._servable
@@ -151,16 +160,6 @@ class ResultPages:
         if self.request_type != "Query":
             return None
         return PageGroup([raw for raw in page if isinstance(raw, dict)])
-
-    def _serve(self, raw: Any, group: PageGroup | None = None) -> Any:
-        self._served += 1
-        self._curIndex += 1
-        if isinstance(raw, dict):
-            inst = self.hydrator.make(raw)
-            if group is not None and isinstance(inst, Persistable):
-                state.join_page(inst, group)
-            return inst
-        return raw
 
     def __bool__(self) -> bool:
         return 200 <= self.status_code < 300

@@ -13,10 +13,13 @@ from ..protocol import oid_from_ref, type_path_from_ref
 from . import state
 from .entities import CustomField, Persistable, PortfolioItem, class_for_type
 from .loader import Loader
+from .state import COMPLETE, CONTEXT, FETCHED, HYDRATED, LAZY, LOADER
 
 VERSION_ATTRIBUTES = ("_rallyAPIMajor", "_rallyAPIMinor", "_objectVersion")  # dropped from instances
 MINIMAL_ATTRIBUTES = ("_type", "_ref", "_refObjectName")  # what every item carries
 _DROP = frozenset({*VERSION_ATTRIBUTES, "Errors", "Warnings"})
+_SKIP = _DROP | {"_type"}  # item keys an instance does not copy
+_SPECIAL_TYPES = frozenset({"AllowedAttributeValue", "AllowedQueryOperator"})
 _MAX_DEPTH = 8
 
 
@@ -61,31 +64,100 @@ class Hydrator:
         self.hydrated = hydrated
         self.context = context
         self.fetched = fetched
+        self._classes: dict[str, type[Persistable]] = {}
 
     def make(self, item: dict[str, Any]) -> Persistable | CustomField:
         """A new instance for a result item."""
         made: Persistable | CustomField = self._make(item, 0, top=True)
         return made
 
+    def make_page(self, items: list[Any]) -> list[Any]:
+        """:meth:`make` for every dict of a page (other values are kept as they are), in order."""
+        make = self._make
+        return [make(item, 0, True) if isinstance(item, dict) else item for item in items]
+
+    def _class(self, typ: Any, ref: Any, item: dict[str, Any]) -> type[Persistable] | None:
+        """The class of an item (see :func:`item_type`), remembered per ``_type`` for this hydrator."""
+        if isinstance(typ, str) and typ and not (isinstance(ref, str) and "portfolioitem" in ref.lower()):
+            cls = self._classes.get(typ)
+            if cls is None:  # several threads may fill this in at once: each writes the same class
+                cls = self._classes[typ] = class_for_type(typ)
+            return cls
+        found = item_type(item)
+        return class_for_type(found) if found else None
+
     def _make(self, item: dict[str, Any], depth: int, top: bool) -> Any:
-        typ = item_type(item)
-        if not typ:
+        ref = item.get("_ref")
+        cls = self._class(item.get("_type"), ref, item)
+        if cls is None:
             return CustomField(**{k: self._value(k, v, depth + 1) for k, v in item.items()
                                   if k not in _DROP and not k.startswith("_")})
-        cls = class_for_type(typ)
-        ref = item.get("_ref") or ""
-        oid: Any = oid_from_ref(ref) if ref else item.get("ObjectID")
-        inst = cls(oid, item.get("_refObjectName"), ref, self.context, self.rally)
-        inst.__dict__["_type"] = cls._type
-        if isinstance(inst, PortfolioItem) and "/" in cls._type:
-            inst.__dict__["typePath"] = cls._type
-        self.fill(inst, item, depth)
+        ref = ref or ""
+        if not ref:
+            oid: Any = item.get("ObjectID")
+        elif "?" in ref or ref.endswith("/"):
+            oid = oid_from_ref(ref)
+        else:  # the last path segment, as oid_from_ref finds it, without its regular expression
+            last = ref.rpartition("/")[2]
+            oid = int(last) if last.isdigit() else last
+        if cls.__init__ is not Persistable.__init__:  # a class that builds itself: let it
+            inst = cls(oid, item.get("_refObjectName"), ref, self.context, self.rally)
+            inst.__dict__["_type"] = cls._type
+            if isinstance(inst, PortfolioItem) and "/" in cls._type:
+                inst.__dict__["typePath"] = cls._type
+            self.fill(inst, item, depth)
+        else:
+            inst = cls.__new__(cls)
+            self._fill_new(inst, cls, oid, ref, item, depth)
         if top:
-            inst.__dict__["_hydrated"] = self.hydrated
-            inst.__dict__["_complete"] = self.complete
+            d = inst.__dict__
+            d[HYDRATED] = self.hydrated
+            d[COMPLETE] = self.complete
             if self.fetched:
-                inst.__dict__["_fetched"] = self.fetched
+                d[FETCHED] = self.fetched
         return inst
+
+    def _fill_new(self, inst: Persistable, cls: type[Persistable], oid: Any, ref: str,
+                  item: dict[str, Any], depth: int) -> None:
+        """What ``cls(...)`` and :meth:`fill` give a new instance, in one pass over ``item``
+        (the same keys in the same order; nothing to reconcile with earlier values)."""
+        name = item.get("_refObjectName")
+        lazy: dict[str, str] = {}
+        typ = cls._type
+        d = {"oid": oid, "Name": name if name is not None else "Unknown", "_ref": ref,
+             HYDRATED: False, COMPLETE: False, CONTEXT: self.context, LAZY: lazy,
+             LOADER: self.rally, "_type": typ}
+        if "/" in typ and issubclass(cls, PortfolioItem):
+            d["typePath"] = typ
+        value_of = self._value
+        below = depth + 1
+        for key, value in item.items():
+            if key in _SKIP:
+                continue
+            if isinstance(value, dict):
+                if "_ref" in value and "Count" in value and key != "RevisionHistory":
+                    if value["Count"]:
+                        lazy[key] = value["_ref"]
+                    else:
+                        d[key] = []
+                    continue
+                d[key] = value_of(key, value, below)
+            elif isinstance(value, list):
+                d[key] = value_of(key, value, below)
+            else:
+                d[key] = value
+        if typ in _SPECIAL_TYPES:
+            self._special(d, typ, item)
+        inst.__dict__ = d
+
+    @staticmethod
+    def _special(d: dict[str, Any], typ: str, item: dict[str, Any]) -> None:
+        """Upstream's names for allowed values and query operators."""
+        if typ == "AllowedAttributeValue":
+            d["Name"] = "AllowedValue"
+            d["value"] = item.get("StringValue")
+        elif typ == "AllowedQueryOperator" and "OperatorName" in item:
+            d["Name"] = item["OperatorName"]
 
     def fill(self, inst: Persistable, item: dict[str, Any], depth: int = 0) -> None:
         """Copy the attributes of ``item`` into ``inst`` (in place)."""
@@ -107,12 +179,7 @@ class Hydrator:
             lazy.pop(key, None)
         if "Name" not in item and item.get("_refObjectName") is not None:
             d["Name"] = item["_refObjectName"]
-        typ = getattr(inst, "_type", "")
-        if typ == "AllowedAttributeValue":
-            d["Name"] = "AllowedValue"
-            d["value"] = item.get("StringValue")
-        elif typ == "AllowedQueryOperator" and "OperatorName" in item:
-            d["Name"] = item["OperatorName"]
+        self._special(d, getattr(inst, "_type", ""), item)
 
     def _value(self, key: str, value: Any, depth: int) -> Any:
         if depth > _MAX_DEPTH:

@@ -232,6 +232,7 @@ def test_13_network_error_while_paging_raises(connect: Any) -> None:
 def test_14_schema_refs_by_segments_and_connection_details(rally: Rally) -> None:
     item = rally.typedef("Story")
     assert item.ref.startswith("typedefinition/") and item.ref.split("/")[1].isdigit()
+    assert len(item.Attributes) >= 5
     for attr in item.Attributes[:5]:
         assert attr.ref.split("/")[0] == "attributedefinition" and len(attr.ref.split("/")) == 2
     story = rally.create("Story", {"Name": "with PR"})

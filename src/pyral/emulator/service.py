@@ -321,7 +321,7 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
         if tdef.name in ("User", "UserProfile"):
             _check_user_edit(ctx, row)
         elif tdef.name in ("Workspace", "Subscription"):
-            _require_sub_admin(ctx, "update", tdef)
+            _require_sub_admin(ctx, "update", tdef, row.oid)
         else:
             _require_write(ctx, row, "update")
         before = Row(**{**row.__dict__, "data": dict(row.data)})
@@ -372,7 +372,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
         raise WsapiError(f"Cannot delete an object of type {tdef.name}: it is not deletable")
     with recorded(ctx.backend, ctx.principal):
         if tdef.name in ("User",):
-            _require_sub_admin(ctx, "delete", tdef)
+            _require_sub_admin(ctx, "delete", tdef, row.oid)
         else:
             _require_write(ctx, row, "delete")
         if tdef.is_artifact:
@@ -555,9 +555,9 @@ def _neighbour(ctx: WriteContext, workspace: int | None, key: str, *, before: bo
 
 # -- helpers -------------------------------------------------------------------------------
 
-def _require_sub_admin(ctx: WriteContext, action: str, tdef: TypeDef) -> None:
+def _require_sub_admin(ctx: WriteContext, action: str, tdef: TypeDef, oid: int | None = None) -> None:
     if ctx.principal is not None and not ctx.principal.sub_admin:
-        raise errors.not_authorized(action, tdef.name)
+        raise errors.not_authorized(action, tdef.name, oid)
 
 
 def _require_write(ctx: WriteContext, row: Row, action: str) -> None:
@@ -573,7 +573,7 @@ def _check_user_edit(ctx: WriteContext, row: Row) -> None:
         return
     own = row.oid == ctx.principal.oid or row.oid == ctx.principal.user.data.get("UserProfile")
     if not own:
-        raise errors.not_authorized("update", row.type)
+        raise errors.not_authorized("update", row.type, row.oid)
 
 
 def _workspace_for(ctx: WriteContext, payload: dict[str, Any]) -> int | None:

@@ -79,8 +79,12 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
         tdef = backend.catalog.get(row.type)
         if tdef is not None and tdef.is_artifact:
             milestone_counts(backend, store.links(row.oid, "Milestones"))
+    if row.type == "Defect" and (before is None or not alive or old.get("State") != new.get("State")):
+        defect_suite_counts(backend, store.links(row.oid, "DefectSuites"))
     if row.type == "Milestone" and alive and before is None:
         milestone_counts(backend, [row.oid])
+    if row.type == "DefectSuite" and alive and before is None:
+        defect_suite_counts(backend, [row.oid])
     if row.type == "Project" and alive and before is not None and old.get("State") != new.get("State"):
         owners = store.execute("SELECT owner FROM links WHERE attr = 'Projects' AND target = ?", [row.oid])
         milestone_counts(backend, [int(r[0]) for r in owners])
@@ -98,6 +102,23 @@ def after_links_change(backend: Backend, owner: int, attr: str, targets: Iterabl
         milestone_counts(backend, targets)
     elif attr == "Projects":
         milestone_counts(backend, [owner])
+    elif attr == "DefectSuites":
+        defect_suite_counts(backend, targets)
+
+
+def defect_suite_counts(backend: Backend, suites: Iterable[int]) -> None:
+    """A DefectSuite's TotalDefectCount (its live defects) and ClosedDefectCount (those whose State
+    is Closed, Rally's meaning of a closed defect)."""
+    store = backend.store
+    for oid in set(suites):
+        row = store.get(oid)
+        if row is None or row.type != "DefectSuite":
+            continue
+        total, closed = store.execute(
+            f"SELECT count(*), coalesce(sum({value_sql('d', 'State')} IN ({','.join('?' * len(CLOSED_DEFECT_STATES))})),"
+            " 0) FROM links l JOIN objects d ON d.oid = l.owner AND d.deleted = 0"
+            " WHERE l.attr = 'DefectSuites' AND l.target = ?", [*sorted(CLOSED_DEFECT_STATES), oid])[0]
+        _save(backend, oid, {"TotalDefectCount": int(total), "ClosedDefectCount": int(closed)})
 
 
 def milestone_counts(backend: Backend, milestones: Iterable[int]) -> None:

@@ -201,7 +201,7 @@ NOT_REQUIRED_ON_CREATE = {
 
 # Required-but-read-only attributes a client may set when creating (Rally's create-only fields).
 CREATE_ONLY = {("Iteration", "Project"), ("Release", "Project"), ("Attachment", "Size"),
-               ("Workspace", "Style")}
+               ("Workspace", "Style"), ("TimeEntryValue", "TimeEntryItem"), ("TimeEntryValue", "DateVal")}
 
 # Read-only in the 2015 capture, writable in Rally's 2025 description (its MilestoneMutation lists
 # Projects; KB-192565: users add projects to a milestone, an Editor's only).

@@ -73,6 +73,7 @@ def test_users_roles_time_zones_permissions(wsapi: Any) -> None:
 
 
 def test_demo_users_can_log_in(demo_emulator: Emulator) -> None:
+    assert any(spec.password for spec in USERS) and any(spec.api_key for spec in USERS)
     for spec in USERS:
         if spec.password:
             reply = httpx.get(f"{demo_emulator.wsapi_url}/security/authorize", auth=(spec.username, spec.password))
@@ -131,6 +132,7 @@ def test_defects(wsapi: Any) -> None:
     assert "Sally Submitter" in {d["SubmittedBy"]["_refObjectName"] for d in defects}
     # DefectStatus of the linked stories agrees with their defects.
     closed = wsapi("hierarchicalrequirement", query="(DefectStatus = ALL_CLOSED)", fetch="ObjectID")
+    assert closed, "the demo has stories whose defects are all closed"
     for story in closed:
         states = {d["State"] for d in defects if _oid(d["Requirement"]) == story["ObjectID"]}
         assert states == {"Closed"}

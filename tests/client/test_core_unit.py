@@ -10,7 +10,12 @@ import pytest
 from pyral import Rally
 from pyral import protocol as proto
 from pyral.entity import HierarchicalRequirement, PortfolioItem, classFor
-from pyral.errors import InvalidRallyTypeNameError, RallyAttributeNameError, RallyResponseError
+from pyral.errors import (
+    InvalidRallyTypeNameError,
+    RallyAttributeNameError,
+    RallyResponseError,
+    RallyValidationError,
+)
 
 # -- sans-I/O core ---------------------------------------------------------------------------
 
@@ -88,7 +93,7 @@ def test_credentials_never_shown(emu: Any, connect: Any) -> None:
     resp = rally.get("Story")
     texts = [repr(rally), repr(ctx), ctx.identity(), repr(resp), resp.resource, repr(story),
              story.details()]
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(RallyValidationError) as exc:
         rally.update("Story", {"ObjectID": story.oid, "Project": "nowhere"})
     texts.append(str(exc.value))
     for text in texts:

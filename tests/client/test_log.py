@@ -334,5 +334,7 @@ def test_concurrent_writes_and_toggles(tmp_path: Path) -> None:
         t.join()
     log.disableLogging()
     assert errors == []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert any(" GET Defect/" in line for line in lines)  # the writers' lines reached the file
+    for line in lines:
         assert re.match(TS + " (GET Defect/\\d-\\d+|Following entries record .*)$", line), line

@@ -88,3 +88,48 @@ def test_the_chunks_of_a_page_wide_load_go_out_together(connect: Any, stories: l
     result = walk(rally, pagesize=100)
     assert len(result) == 90 and result[3][1] == ["t3.2", "t3.1", "t3.0"]
     assert sum("/Task?" in str(r.url) for r in sent.sent) == 2 and sent.max_in_flight == 2
+
+
+def test_handing_out_a_page_of_members_scans_the_page_once_per_attribute(
+        connect: Any, stories: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    from pyral.model.prefetch import PageGroup
+
+    scans: list[str] = []
+    real = PageGroup.owners
+
+    def owners(self: PageGroup, attr: str) -> list[tuple[str, int]]:
+        scans.append(attr)
+        return real(self, attr)
+
+    monkeypatch.setattr(PageGroup, "owners", owners)
+    rally, _ = connect()
+    result = walk(rally, pagesize=100)
+    assert len(result) == 90 and result[3][1] == ["t3.2", "t3.1", "t3.0"]
+    # One scan to build the member queries, one to learn every owner's Count: not one per story
+    # (67 stories have tasks; a scan per story made the walk quadratic in the page size).
+    assert scans == ["Tasks", "Tasks"]
+
+
+def test_the_walk_sends_the_story_query_then_member_queries_of_40_owners_and_nothing_more(
+        connect: Any, stories: list[str]) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    rally, sent = connect()
+    before = len(sent.sent)
+    names = []
+    for story in rally.get("Story", fetch="FormattedID,Name,Tasks", query='Name contains "walk"', pagesize=100):
+        for task in story.Tasks:
+            # Every attribute of a member is there (fetch=true); one its type lacks costs nothing.
+            names.append((task.Name, task.State, task.WorkProduct.ref == story.ref,
+                          getattr(task, "PortfolioItem", None)))
+    requests = sent.sent[before:]
+    assert len(names) == sum(i % 4 for i in range(90)) and all(same for _, _, same, _ in names)
+    assert {pi for *_, pi in names} == {None}
+    params = [parse_qs(urlsplit(str(r.url)).query) for r in requests]
+    assert [urlsplit(str(r.url)).path.rsplit("/", 1)[-1] for r in requests] == ["HierarchicalRequirement",
+                                                                               "Task", "Task"]
+    members = params[1:]
+    owners = [m["query"][0].count("WorkProduct = /hierarchicalrequirement/") for m in members]
+    assert owners == [40, 27]  # the 67 stories with tasks, 40 per query, in page order
+    assert all(m["fetch"] == ["true"] and m["order"] == ["TaskIndex,ObjectID"] and m["project"] == ["null"]
+               for m in members)

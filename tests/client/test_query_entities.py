@@ -54,6 +54,30 @@ def test_threaded_paging_in_order(connect_both: Any) -> None:
     assert [s.Name for s in both] == names[9:21]
 
 
+def test_default_pages_are_rallys_largest(connect_both: Any) -> None:
+    """No pagesize given: pages of 2,000 (upstream: 1,000), or of the limit when that is smaller."""
+    rally, sent = connect_both()
+    items = [{"Name": f"Story {i:04d}"} for i in range(4100)]
+    assert len(rally.createMultiple("Story", items)) == 4100
+    sent.reset()
+    resp = rally.get("Story", fetch="Name", order="Name")
+    names = [s.Name for s in resp]
+    assert names == [item["Name"] for item in items] and resp.resultCount == 4100 and resp.pageSize == 2000
+    gets = story_gets(sent)  # 3 requests; upstream's pages of 1,000 would take 5
+    assert [(r.url.params["start"], r.url.params["pagesize"]) for r in gets] == [
+        ("1", "2000"), ("2001", "2000"), ("4001", "2000")]
+    sent.reset()
+    assert len(list(rally.get("Story", fetch="Name", limit=2500))) == 2500
+    assert [r.url.params["start"] for r in story_gets(sent)] == ["1", "2001"]
+    sent.reset()
+    limited = rally.get("Story", fetch="Name", order="Name", limit=150)
+    assert [s.Name for s in limited] == names[:150] and limited.resultCount == 4100
+    assert [r.url.params["pagesize"] for r in story_gets(sent)] == ["150"]
+    sent.reset()
+    assert len(list(rally.get("Story", fetch="Name", pagesize=1000))) == 4100  # the caller's size is kept
+    assert [r.url.params["pagesize"] for r in story_gets(sent)] == ["1000"] * 5
+
+
 def test_query_forms(both: Any) -> None:
     rally = both
     seed_stories(rally, 12)

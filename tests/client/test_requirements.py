@@ -15,7 +15,7 @@ from client_helpers import CountingTransport
 
 from pyral import Rally
 from pyral.client import parse_server
-from pyral.errors import RallyConnectionError
+from pyral.errors import RallyAuthError, RallyConnectionError, RallyValidationError
 
 
 def test_server_forms() -> None:
@@ -135,7 +135,7 @@ def test_api_key_never_in_logs_or_errors(emu: Any, connect: Any) -> None:
     rally.create("Story", {"Name": "x"})
     rally.get("Story").next().Name  # noqa: B018 - a lazy load
     texts = [stream.getvalue(), repr(rally), repr(rally.contextHelper.currentContext())]
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(RallyValidationError) as exc:
         rally.update("Story", {"FormattedID": "US1", "Project": "nowhere"})
     texts.append(str(exc.value))
     with socket.socket() as s:
@@ -144,7 +144,7 @@ def test_api_key_never_in_logs_or_errors(emu: Any, connect: Any) -> None:
     with pytest.raises(RallyConnectionError) as exc:
         Rally(f"http://127.0.0.1:{port}", apikey=emu.admin_api_key, max_retries=0)
     texts += [str(exc.value), repr(exc.value)]
-    with pytest.raises(Exception) as exc:
+    with pytest.raises(RallyAuthError) as exc:
         Rally(emu.url, emu.admin_user, "Wr0ng-Pa55word")
     texts.append(str(exc.value))
     assert "GET" in texts[0]

@@ -232,6 +232,7 @@ def test_13_network_error_while_paging_raises(connect: Any) -> None:
 def test_14_schema_refs_by_segments_and_connection_details(rally: Rally) -> None:
     item = rally.typedef("Story")
     assert item.ref.startswith("typedefinition/") and item.ref.split("/")[1].isdigit()
+    assert len(item.Attributes) >= 5
     for attr in item.Attributes[:5]:
         assert attr.ref.split("/")[0] == "attributedefinition" and len(attr.ref.split("/")) == 2
     story = rally.create("Story", {"Name": "with PR"})
@@ -252,13 +253,18 @@ def test_15_instance_keyword(rally: Rally) -> None:
 
 def test_16_start_and_pagesize_validated(connect: Any) -> None:
     rally, sent = connect()
-    for bad in ({"start": 0}, {"start": -5}, {"start": "x"}, {"pagesize": 0}, {"pagesize": "many"}):
-        with pytest.raises(ValueError):
-            rally.get("Story", **bad)
     sent.reset()
+    for bad in ({"start": 0}, {"start": -5}, {"start": "x"}, {"pagesize": 0}, {"pagesize": "many"},
+                {"pagesize": "x"}, {"pagesize": None}, {"limit": -1}):
+        with pytest.raises(ValueError, match="pagesize|start|limit"):
+            rally.get("Story", **bad)
+    assert sent.sent == []  # refused before anything was sent
     rally.get("Story", pagesize=5000)
+    rally.get("Story", pagesize=2001)
     rally.get("Story")
-    assert [r.url.params["pagesize"] for r in sent.sent] == ["2000", "1000"]  # capped; default 1000
+    rally.get("Story", limit=30)
+    # capped at Rally's 2,000; no pagesize given: 2,000 (upstream: 1,000), or the limit when smaller
+    assert [r.url.params["pagesize"] for r in sent.sent] == ["2000", "2000", "2000", "30"]
     rally.createMultiple("Story", [{"Name": f"s{i}"} for i in range(5)])
     assert [s.Name for s in rally.get("Story", fetch="Name", order="Name", start=4)] == ["s3", "s4"]
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from pyral import Rally
-from pyral.errors import RallyContextError
+from pyral.errors import RallyContextError, RallyRESTAPIError
 from pyral.model.schema import typedef
 
 
@@ -49,7 +49,7 @@ def test_recycle_bin(rally: Rally) -> None:
     entries = rally.get("RecycleBinEntry", fetch="ObjectID,ID,Name",
                         query='Name = "Gone but not forgotten with the wind"', limit=100)
     assert entries.resultCount > 0
-    with pytest.raises(Exception, match="update operation unsupported for RecycleBinEntry"):
+    with pytest.raises(RallyRESTAPIError, match="update operation unsupported for RecycleBinEntry"):
         rally.update("RecycleBinEntry", {"ObjectID": 1, "Name": "x"})
 
 

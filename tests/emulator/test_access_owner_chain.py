@@ -185,6 +185,16 @@ def test_other_workspaces_are_invisible(world: World) -> None:
     assert world.admin.rows("defect", workspace=f"/workspace/{world.w2}", project="null") != []
 
 
+def test_workspace_queries_list_only_workspaces_with_a_grant(world: World) -> None:
+    def oids(client: Wsapi) -> set[int]:
+        return {int(r["ObjectID"]) for r in client.rows("workspace", fetch="ObjectID")}
+
+    assert oids(world.admin) == {world.w1, world.w2}
+    for role in ("viewer", "editor", "peeker"):
+        assert oids(world.users[role]) == {world.w1}, role
+    assert oids(world.users["nobody"]) == set()
+
+
 # -- dotted paths and rendering ------------------------------------------------------------
 
 @pytest.fixture(scope="module")

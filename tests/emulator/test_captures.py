@@ -55,6 +55,8 @@ def assert_shape(expected: Any, actual: Any, where: str = "$", *, exact_keys: bo
                 assert ref_shape(actual[key]) == ref_shape(value), f"{where}._ref: {actual[key]} vs {value}"
             else:
                 assert_shape(value, actual[key], f"{where}.{key}")
+    elif isinstance(expected, list) and not expected and where.rsplit(".", 1)[-1] in ("Errors", "Warnings"):
+        assert actual == [], f"{where}: {actual!r:.200}, the capture has none"  # a success has no errors
     elif isinstance(expected, list) and expected:
         assert actual, f"{where}: empty list, the capture has items"
         for i, item in enumerate(actual):
@@ -142,6 +144,7 @@ def test_delete_success_capture(wsapi) -> None:
     obj = wsapi.create("defect", {"Name": "QQQ"})
     body = wsapi.request("DELETE", obj["_ref"]).json()
     _same_envelope(load_capture("deleteSuccess.json"), body)
+    assert wsapi.get(obj["_ref"])["OperationResult"]["Errors"] == ["Cannot find object to read"]  # really gone
 
 
 def test_get_success_capture(wsapi) -> None:

@@ -12,10 +12,12 @@ import httpx
 import pytest
 
 from pyral.emulator import Emulator
-from pyral.emulator.errors import NO_CREDENTIALS, WRONG_CREDENTIALS
 from pyral.emulator.faults import Latency
 
 API = "/slm/webservice/v2.0"
+# Rally's 401 reasons (wsapi-more.md §6, a real body), not imported from the emulator under test.
+NO_CREDENTIALS = "Full authentication is required to access this resource"
+WRONG_CREDENTIALS = "The username or password you entered is incorrect."
 
 
 @pytest.fixture

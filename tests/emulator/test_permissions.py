@@ -201,3 +201,110 @@ def test_workspace_level_objects_need_a_writer_in_that_workspace(world: World, r
         assert body["Errors"] == [] and body["Object"]["Name"] == f"tag by {role}"
     else:
         assert body["Errors"] == ["Not authorized to create: Tag"] and "Object" not in body
+
+
+def _create_as(world: World, role: str, type_name: str, fields: dict[str, Any]) -> dict[str, Any]:
+    return inner(world.clients[role].put(f"{API}/{type_name.lower()}/create",
+                                         params={"workspace": f"/workspace/{world.workspace}"},
+                                         json={type_name: fields}).json())
+
+
+def _count(world: World, type_name: str, query: str) -> int:
+    body = world.admin.get(f"{API}/{type_name.lower()}", params={
+        "workspace": f"/workspace/{world.workspace}", "project": "null", "query": query, "pagesize": 1}).json()
+    return int(body["QueryResult"]["TotalResultCount"])
+
+
+def test_only_workspace_admins_grant_project_permissions(world: World) -> None:
+    """An Editor cannot hand out roles (not even in its own project); a workspace admin can."""
+    nobody = _ok(world.admin.get(f"{API}/user", params={"query": '(UserName = "nobody@example.com")',
+                                                        "fetch": "ObjectID"}).json())["Results"][0]
+    grant = {"User": nobody["_ref"], "Project": f"/project/{world.project}", "Role": "Editor"}
+    query = '(User.UserName = "nobody@example.com")'
+    before = _count(world, "ProjectPermission", query)
+    refused = _create_as(world, "editor", "ProjectPermission", grant)
+    assert refused["Errors"] == ["Not authorized to create: ProjectPermission"] and "Object" not in refused
+    assert _count(world, "ProjectPermission", query) == before
+    made = _create_as(world, "wsadmin", "ProjectPermission", grant)
+    assert made["Errors"] == [] and _count(world, "ProjectPermission", query) == before + 1
+    assert _ok(world.admin.delete(made["Object"]["_ref"]).json())["Errors"] == []
+
+
+@pytest.mark.parametrize("role", ["wsadmin", "editor", "viewer"])
+def test_only_subscription_admins_change_a_workspace(world: World, role: str) -> None:
+    path = f"{API}/workspace/{world.workspace}"
+    before = _ok(world.admin.get(path).json())
+    body = inner(world.clients[role].post(path, json={"Workspace": {"Description": f"by {role}"}}).json())
+    assert body["Errors"] == [f"Not authorized to update: Workspace {world.workspace}"]
+    assert _ok(world.admin.get(path).json()) == before
+
+
+def test_a_milestone_without_a_target_project_belongs_to_the_workspace(world: World) -> None:
+    """docs/emulator.md: Editors of any project in the workspace write it; its Viewers read it."""
+    made = _create_as(world, "editor", "Milestone", {"Name": "Workspace-wide milestone"})
+    assert made["Errors"] == [], made["Errors"]
+    oid = made["Object"]["ObjectID"]
+    assert _ok(world.clients["viewer"].get(f"{API}/milestone/{oid}").json())["Name"] == "Workspace-wide milestone"
+    assert inner(world.clients["nobody"].get(f"{API}/milestone/{oid}").json())["Errors"] == [
+        "Cannot find object to read"]
+    assert _create_as(world, "viewer", "Milestone", {"Name": "by a viewer"})["Errors"] == [
+        "Not authorized to create: Milestone"]
+
+
+def test_users_are_readable_through_dotted_paths_by_every_user(world: World) -> None:
+    """User is subscription-level: a Viewer's query can match a defect by its owner's UserName."""
+    editor = _ok(world.admin.get(f"{API}/user", params={"query": '(UserName = "editor@example.com")',
+                                                        "fetch": "ObjectID"}).json())["Results"][0]
+    _create(world.admin, "Defect", {"Name": "Owned probe", "Owner": editor["_ref"]},
+            workspace=f"/workspace/{world.workspace}", project=f"/project/{world.project}")
+    body = world.clients["viewer"].get(f"{API}/defect", params={
+        "workspace": f"/workspace/{world.workspace}", "fetch": "Name",
+        "query": '((Owner.UserName = "editor@example.com") AND (Name = "Owned probe"))'}).json()
+    assert [r["Name"] for r in _ok(body)["Results"]] == ["Owned probe"]
+
+
+def test_project_permissions_of_other_projects_are_invisible(world: World) -> None:
+    nobody = _ok(world.admin.get(f"{API}/user", params={"query": '(UserName = "nobody@example.com")',
+                                                        "fetch": "ObjectID"}).json())["Results"][0]
+    grant = _create(world.admin, "ProjectPermission", {"User": nobody["_ref"], "Project": f"/project/{world.other_project}",
+                                                       "Role": "Viewer"})
+    try:
+        def projects(role: str) -> set[str]:
+            body = world.clients[role].get(f"{API}/projectpermission", params={
+                "workspace": f"/workspace/{world.workspace}", "project": "null", "fetch": "Project",
+                "pagesize": 200}).json()
+            return {r["Project"]["_refObjectName"] for r in _ok(body)["Results"]}
+
+        assert projects("subadmin") == {"Sample Project", "Elsewhere"}
+        assert projects("viewer") == {"Sample Project"}
+    finally:
+        world.admin.delete(f"{API}/projectpermission/{grant}")
+
+
+def test_an_attachment_of_a_test_case_result_follows_the_test_case(world: World) -> None:
+    scope = {"workspace": f"/workspace/{world.workspace}", "project": f"/project/{world.project}"}
+    case = create_with(world.admin, "TestCase", {"Name": "Attached case"}, **scope)
+    result = create_with(world.admin, "TestCaseResult", {"TestCase": case["_ref"], "Build": "1", "Verdict": "Pass",
+                                                         "Date": "2026-01-01T00:00:00.000Z"}, **scope)
+    content = create_with(world.admin, "AttachmentContent", {"Content": "aGk="}, **scope)
+    me = _ok(world.admin.get(f"{API}/user").json())
+    att = create_with(world.admin, "Attachment", {"Name": "log.txt", "Content": content["_ref"],
+                                                  "ContentType": "text/plain", "User": me["_ref"],
+                                                  "TestCaseResult": result["_ref"]}, **scope)
+    path = f"{API}/attachment/{att['ObjectID']}"
+    assert _ok(world.clients["viewer"].get(path).json())["Name"] == "log.txt"
+    assert inner(world.clients["nobody"].get(path).json())["Errors"] == ["Cannot find object to read"]
+
+
+@pytest.mark.parametrize("type_name", ["PreliminaryEstimate", "State"])
+def test_only_workspace_admins_change_workspace_settings(world: World, type_name: str) -> None:
+    """PreliminaryEstimate and State are workspace settings: an Editor of a project may not touch them."""
+    row = _ok(world.admin.get(f"{API}/{type_name.lower()}", params={
+        "workspace": f"/workspace/{world.workspace}", "fetch": "Name,ObjectID", "pagesize": 1}).json())["Results"][0]
+    path = f"{API}/{type_name.lower()}/{row['ObjectID']}"
+    before = _ok(world.admin.get(path).json())
+    refused = inner(world.clients["editor"].post(path, json={type_name: {"Description": "by an editor"}}).json())
+    assert refused["Errors"] == [f"Not authorized to update: {type_name} {row['ObjectID']}"]
+    assert _ok(world.admin.get(path).json()) == before
+    allowed = inner(world.clients["wsadmin"].post(path, json={type_name: {"Description": "by a ws admin"}}).json())
+    assert allowed["Errors"] == [] and _ok(world.admin.get(path).json())["Description"] == "by a ws admin"

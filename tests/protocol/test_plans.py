@@ -13,6 +13,7 @@ from pyral.protocol import (
     chunk_outcome,
     chunks,
     concurrency,
+    default_pagesize,
     further_starts,
     parse_envelope,
     servable,
@@ -50,6 +51,13 @@ def test_a_short_page_size_comes_from_the_envelope_or_the_page() -> None:
     env = parse_envelope({"QueryResult": {"TotalResultCount": 5, "StartIndex": 1,
                                           "Results": [{}, {}]}})
     assert further_starts(env, 2, 5) == [3, 5]
+
+
+def test_default_pagesize_is_rallys_largest_or_the_limit() -> None:
+    assert default_pagesize(1_000_000) == 2000 and default_pagesize(2000) == 2000
+    assert default_pagesize(150) == 150 and default_pagesize(1) == 1 and default_pagesize(0) == 1
+    env = query(4100, size=default_pagesize(1_000_000))  # 3 pages where upstream's 1,000 took 5
+    assert further_starts(env, 2000, servable(env, 1_000_000)) == [2001, 4001]
 
 
 def test_concurrency_bound() -> None:

@@ -48,6 +48,7 @@ def test_rank_order_matches_wsapi(result):
 def test_ranking_operations(result):
     out = result["ranking"]
     order = out["initial"]
+    assert len(out["steps"]) == len(RANK_OPS)  # zip() below would silently stop at a short list
     for (op, *args), step in zip(RANK_OPS, out["steps"]):
         order = simulate(order, op, *args)
         assert step["status"] == 200, (op, args)

@@ -89,9 +89,10 @@ class Reads(Names):
             lambda: self._query_plan(entity, fetch, kwargs))
         query_text = format_query(query) if query not in (None, "", [], {}, ()) else ""
         order_text = format_order(order) if order else ""
-        pagesize = proto.clamp_pagesize(kwargs.get("pagesize", proto.DEFAULT_PAGESIZE))
         start = proto.checked_start(kwargs.get("start", 1))
         limit = proto.checked_limit(kwargs.get("limit", proto.MAX_ITEMS))
+        pagesize = (proto.default_pagesize(limit) if "pagesize" not in kwargs
+                    else proto.clamp_pagesize(kwargs["pagesize"]))
         threads = kwargs.get("threads")
         req = proto.query_request(official, fetch=fetch_text, query=query_text or None,
                                   order=order_text or None, context=params, pagesize=pagesize,

@@ -25,7 +25,7 @@ from typing import Any
 
 from .backend import Backend, Principal
 from .catalog import TypeDef
-from .store import Row, value_sql
+from .store import Row, json_path, value_sql
 
 READ_ROLES = {"Viewer", "Editor", "Admin", "User"}
 WRITE_ROLES = {"Editor", "Admin"}
@@ -137,8 +137,10 @@ class Policy:
             for attr in CHAIN[type_name]:
                 target = tdef.attr(attr).target if tdef and tdef.attr(attr) else None  # type: ignore[union-attr]
                 inner = f"{alias}_g{depth}"
+                # The owner ref is in the data: a ProjectPermission's Project has no project column.
+                owner = f"json_extract({alias}.data, '{json_path(attr)}')"
                 parts.append(f"(SELECT {self._target_sql(target, inner, depth + 1)} FROM objects {inner}"
-                             f" WHERE {inner}.oid = {value_sql(alias, attr)})")
+                             f" WHERE {inner}.oid = {owner})")
             if type_name in OPTIONAL_OWNER:
                 parts.append("0")
             return parts[0] if len(parts) == 1 else f"coalesce({', '.join(parts)})"

@@ -21,10 +21,11 @@ from .payload import load_json
 from .query_compiler import QueryCompiler
 from .query_parser import QueryError, parse_query
 from .refs import API_PREFIX, object_ref, parse_ref
-from .render import META, Fetch, Renderer
+from .render import META, Fetch, Renderer, created_at
 from .routing import Request, Route, route
 from .store import Row, value_sql
 from .store import sqlite3 as sqlite
+from .virtual_members import member_of, member_oid, order_objects, project, uuid_for
 
 DEFAULT_PAGESIZE = 20
 MAX_PAGESIZE = 2000
@@ -312,7 +313,7 @@ class Handlers:
         if tdef.name == "AttributeDefinition" and oid < 0:
             return self._builtin_attrdef(req, oid, self._workspace(req, principal))
         if tdef.name in ("AllowedAttributeValue", "AllowedQueryOperator") and oid < 0:
-            return self._builtin_member_read(req, tdef.name, oid, self._workspace(req, principal))
+            return self._builtin_member_read(req, tdef.name, oid, principal)
         row = self._get_row(tdef, oid, principal)
         if row is None:
             raise errors.not_found_read()
@@ -515,7 +516,7 @@ class Handlers:
         return out | {
             "AllowedQueryOperators": operators,
             "AllowedValueType": ({**nested, "_ref": f"{base}/typedefinition/{target.oid}",
-                                  "_refObjectName": target.name, "_refObjectUUID": _uuid_for(target.oid),
+                                  "_refObjectName": target.name, "_refObjectUUID": uuid_for(target.oid),
                                   **({} if inline_values else {"_type": "TypeDefinition"})} if target else None),
             "AllowedValues": allowed,
             "AttributeType": attr.type, "Constrained": attr.constrained, "Custom": attr.custom,
@@ -524,10 +525,10 @@ class Handlers:
             "Name": attr.display_name, "ReadOnly": attr.read_only, "Required": attr.required,
             "SchemaType": attr.schema_type, "Sortable": attr.sortable, "Subscription": sub_ref,
             "Workspace": ({**nested, "_ref": f"{base}/workspace/{workspace}", "_refObjectName": "",
-                           "_refObjectUUID": _uuid_for(workspace or 0),
+                           "_refObjectUUID": uuid_for(workspace or 0),
                            **({} if inline_values else {"_type": "Workspace"})} if attr.custom else None),
             "_ref": f"{base}/attributedefinition/{attr.oid}", "_refObjectName": camel,
-            "_refObjectUUID": _uuid_for(attr.oid),
+            "_refObjectUUID": uuid_for(attr.oid),
         }
 
     def _attrdef_object_fields(self, req: Request, tdef: TypeDef, attr: AttrDef,
@@ -544,7 +545,7 @@ class Handlers:
         trow = trows[0] if trows else None
         return {
             "CreationDate": trow.created if trow else None, "ObjectID": attr.oid,
-            "ObjectUUID": _uuid_for(attr.oid), "VersionId": "0",
+            "ObjectUUID": uuid_for(attr.oid), "VersionId": "0",
             "Hideable": not attr.required, "Note": None, "Owned": attr.custom,
             "RealAttributeType": attr.type, "SystemRequired": attr.required and not attr.custom,
             "Type": attr.schema_type,
@@ -589,7 +590,7 @@ class Handlers:
                 "Queryable": tdef.queryable, "ReadOnly": tdef.read_only, "Restorable": tdef.restorable,
                 "RevisionHistory": {"_ref": f"{base}/revisionhistory/{trow.oid}",
                                     "_refObjectName": f"RevisionHistory_{trow.oid}",
-                                    "_refObjectUUID": _uuid_for(trow.oid)},
+                                    "_refObjectUUID": uuid_for(trow.oid)},
                 "Subscription": sub_ref, "TypePath": tdef.type_path, "UserListable": tdef.user_listable,
                 "Workspace": ws_ref, "_ref": object_ref(req.base, "TypeDefinition", trow.oid),
                 "_refObjectName": tdef.name, "_refObjectUUID": trow.uuid,
@@ -609,34 +610,62 @@ class Handlers:
             raise WsapiError(str(exc)) from None
         return 200, envelopes.query_result(items[start - 1:start - 1 + size], len(items), start, size)
 
-    def _allowed_values(self, req: Request, oid: int, values: bool, principal: Principal) -> Result:
-        start, size = self._paging(req)
+    def _member_owner(self, oid: int, principal: Principal) -> tuple[TypeDef, AttrDef, Row | None] | None:
+        """The attribute (its type, and its stored row if custom) an AttributeDefinition OID
+        names, if the caller may read it: built-in ones from the catalog, custom ones stored."""
         found = self.backend.catalog.attr_by_oid(oid)
         if found is not None:
-            attr = found[1]
-        else:
-            row = self.store.get(oid)
-            if row is None or row.type != "AttributeDefinition":
-                raise errors.not_found_read()
-            if values:  # a custom attribute's values are stored objects with real refs
-                schema = self.backend.schema(row.workspace)
-                value_t = self.backend.type("AllowedAttributeValue")
-                where, params, order = self._compile(req, value_t, schema, principal)
-                if req.param("order") in (None, ""):
-                    order = f"{value_sql('o', 'ValueIndex')}, o.oid"
-                clauses = ["o.type = 'AllowedAttributeValue'", "o.deleted = 0",
-                           f"{value_sql('o', 'AttributeDefinition')} = ?"]
-                return self._page(req, principal, row.workspace, value_t, clauses, [row.oid],
-                                  (where, params, order), start, size, default_fetch="all")
+            return found[0], found[1], None
+        row = self._get_row(self.backend.type("AttributeDefinition"), oid, principal) if oid > 0 else None
+        if row is None:
+            return None
+        tdef = self.backend.schema(row.workspace).get(str(row.data.get("OwnerTypePath")))
+        attr = tdef.attr(str(row.data.get("ElementName"))) if tdef else None
+        return (tdef, attr, row) if tdef is not None and attr is not None else None
+
+    def _allowed_values(self, req: Request, oid: int, values: bool, principal: Principal) -> Result:
+        start, size = self._paging(req)
+        owner = self._member_owner(oid, principal)
+        if owner is None:
+            raise errors.not_found_read()
+        tdef, attr, row = owner
+        if values and row is not None:  # a custom attribute's values are stored objects with real refs
             schema = self.backend.schema(row.workspace)
-            tdef = schema.get(str(row.data.get("OwnerTypePath")))
-            attr = tdef.attr(str(row.data.get("ElementName"))) if tdef else None  # type: ignore[assignment]
-            if attr is None:
-                raise errors.not_found_read()
-        count = len(attr.allowed or ()) if values else len(self.backend.catalog.operators(attr))
+            value_t = self.backend.type("AllowedAttributeValue")
+            where, params, order = self._compile(req, value_t, schema, principal)
+            if req.param("order") in (None, ""):
+                order = f"{value_sql('o', 'ValueIndex')}, o.oid"
+            clauses = ["o.type = 'AllowedAttributeValue'", "o.deleted = 0",
+                       f"{value_sql('o', 'AttributeDefinition')} = ?"]
+            return self._page(req, principal, row.workspace, value_t, clauses, [row.oid],
+                              (where, params, order), start, size, default_fetch="all")
+        return self._builtin_members(req, tdef, attr, values, principal, start, size)
+
+    def _builtin_members(self, req: Request, tdef: TypeDef, attr: AttrDef, values: bool, principal: Principal,
+                         start: int, size: int) -> Result:
+        """A built-in attribute's AllowedValues (``values``), or any attribute's
+        AllowedQueryOperators: the same ``query``, ``order``, ``fetch`` and ``compact`` rules as
+        stored objects of the type (the compiler checks query and order, then they are applied
+        to the catalog's objects)."""
+        kind = "AllowedAttributeValue" if values else "AllowedQueryOperator"
         workspace = self._workspace(req, principal)
-        items = [self._builtin_member(req, attr.oid, i, values, workspace) for i in range(count)]
-        return 200, envelopes.query_result(items[start - 1:start - 1 + size], len(items), start, size)
+        member_t = self.backend.type(kind)
+        self._compile(req, member_t, self.backend.schema(workspace), principal)  # Rally's parse errors
+        count = len(attr.allowed or ()) if values else len(self.backend.catalog.operators(attr))
+        items = [self._builtin_member(req, tdef, attr, i, values, workspace) for i in range(count)]
+        try:
+            items = filter_objects(items, req.param("query"), kind)
+        except QueryError as exc:
+            raise WsapiError(str(exc)) from None
+        items = order_objects(items, req.param("order"))
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
+        compact = req.flag("compact", False)
+        page = [project(i, member_t, fetch, compact=compact, top=False) for i in items[start - 1:start - 1 + size]]
+        body = envelopes.query_result(page, len(items), start, size)
+        if compact:
+            for key in META:
+                body["QueryResult"].pop(key, None)
+        return 200, body
 
     def scoped_attribute(self, req: Request, rt: Route, principal: Principal) -> Result:
         """``project/<oid>/TypeDefinition/<oid>/ScopedAttributeDefinition/<attribute oid>``: an
@@ -675,7 +704,7 @@ class Handlers:
         base = req.base + API_PREFIX
         return {**META, "_ref": f"{base}/project/{project.oid}/TypeDefinition/"
                                 f"{req.path.rstrip('/').split('/')[-3]}/ScopedAttributeDefinition/{attr.oid}",
-                "_refObjectUUID": scoped.uuid if scoped else _uuid_for(attr.oid),
+                "_refObjectUUID": scoped.uuid if scoped else uuid_for(attr.oid),
                 "_objectVersion": str(scoped.version if scoped else 1), "_refObjectName": attr.display_name,
                 "ObjectID": attr.oid, "AttributeType": attr.type, "ChildProjectHiddenCount": 0,
                 "ChildProjectVisibleCount": 0, "Constrained": attr.constrained, "Custom": attr.custom,
@@ -684,21 +713,19 @@ class Handlers:
                 "SystemRequired": attr.required and not attr.custom, "VisibilityOnChildProjects": None,
                 "VisibleOnlyToAdmins": False, "_type": "ScopedAttributeDefinition"}
 
-    def _builtin_member(self, req: Request, attr_oid: int, index: int, value: bool,
+    def _builtin_member(self, req: Request, tdef: TypeDef, attr: AttrDef, index: int, value: bool,
                         workspace: int | None) -> dict[str, Any]:
         """Value ``index`` of a built-in attribute's AllowedValues (``value``) or AllowedQueryOperators:
         a read-only object with a virtual OID (:func:`member_oid`), dated like its attribute."""
-        found = self.backend.catalog.attr_by_oid(attr_oid)
-        assert found is not None
-        tdef, attr = found
-        oid = member_oid(attr_oid, index, value)
+        oid = member_oid(attr.oid, index, value)
         attr_obj = self.attrdef_json(req, tdef, attr, workspace)
         name = (attr.allowed or ())[index] if value else self.backend.catalog.operators(attr)[index]
         kind = "AllowedAttributeValue" if value else "AllowedQueryOperator"
         out: dict[str, Any] = {
-            **META, "CreationDate": attr_obj["CreationDate"], "ObjectID": oid, "ObjectUUID": _uuid_for(oid),
-            "VersionId": "0", "_ref": object_ref(req.base, kind, oid), "_refObjectName": name,
-            "_refObjectUUID": _uuid_for(oid), "_type": kind,
+            **META, "CreationDate": attr_obj["CreationDate"], "ObjectID": oid, "ObjectUUID": uuid_for(oid),
+            "_CreatedAt": created_at(attr_obj["CreationDate"], self.store.clock.now()) if attr_obj["CreationDate"] else "",
+            "VersionId": "0", "_objectVersion": "0", "_ref": object_ref(req.base, kind, oid), "_refObjectName": name,
+            "_refObjectUUID": uuid_for(oid), "_type": kind,
         }
         if not value:
             return out | {"OperatorName": name}
@@ -708,18 +735,24 @@ class Handlers:
                                               "_refObjectUUID": attr_obj["_refObjectUUID"],
                                               "_type": "AttributeDefinition"}}
 
-    def _builtin_member_read(self, req: Request, kind: str, oid: int, workspace: int | None) -> Result:
+    def _builtin_member_read(self, req: Request, kind: str, oid: int, principal: Principal) -> Result:
+        """``allowedattributevalue/<oid>`` or ``allowedqueryoperator/<oid>`` of a virtual member."""
         decoded = member_of(oid)
         if decoded is None or decoded[2] != (kind == "AllowedAttributeValue"):
             raise errors.not_found_read()
         attr_oid, index, value = decoded
-        found = self.backend.catalog.attr_by_oid(attr_oid)
-        count = (len(found[1].allowed or ()) if value else len(self.backend.catalog.operators(found[1]))) if found else 0
+        owner = self._member_owner(attr_oid, principal) or (
+            None if value else self._member_owner(-attr_oid, principal))  # a custom attribute's operator
+        if owner is None or (value and owner[2] is not None):
+            raise errors.not_found_read()
+        tdef, attr, _ = owner
+        count = len(attr.allowed or ()) if value else len(self.backend.catalog.operators(attr))
         if index >= count:
             raise errors.not_found_read()
-        obj = self._builtin_member(req, attr_oid, index, value, workspace)
-        obj.pop("_type", None)
-        return 200, envelopes.single(kind, obj)
+        obj = self._builtin_member(req, tdef, attr, index, value, self._workspace(req, principal))
+        fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
+        return 200, envelopes.single(kind, project(obj, self.backend.type(kind), fetch,
+                                                   compact=req.flag("compact", False), top=True))
 
     def _builtin_attrdef(self, req: Request, oid: int, workspace: int | None) -> Result:
         found = self.backend.catalog.attr_by_oid(oid)
@@ -794,31 +827,3 @@ class Handlers:
         elif "Results" in inner:
             item["Results"] = inner["Results"]
         return item
-
-
-# Built-in attributes' values and operators have virtual OIDs: -(|attribute OID| * 1000 + n), n in
-# 1..500 the value at index n-1, n in 501..999 the operator at index n-501.
-_MEMBERS = 1000
-_OPERATORS = 500
-
-
-def member_oid(attr_oid: int, index: int, value: bool) -> int:
-    """The virtual OID of a built-in attribute's allowed value or query operator."""
-    return -(-attr_oid * _MEMBERS + index + (1 if value else _OPERATORS + 1))
-
-
-def member_of(oid: int) -> tuple[int, int, bool] | None:
-    """(attribute OID, index, is a value) of a virtual member OID, None if it is not one."""
-    if oid >= 0:
-        return None
-    attr, rest = divmod(-oid, _MEMBERS)
-    if attr == 0 or rest == 0:
-        return None
-    return (-attr, rest - 1, True) if rest <= _OPERATORS else (-attr, rest - _OPERATORS - 1, False)
-
-
-def _uuid_for(oid: int) -> str:
-    """A stable UUID for catalog objects that have no stored row."""
-    import uuid
-
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pyral-emulator:{oid}"))

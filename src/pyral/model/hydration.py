@@ -7,16 +7,20 @@ mode, so a later query never changes how earlier results behave (upstream kept o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..protocol import oid_from_ref, type_path_from_ref
 from . import state
 from .entities import CustomField, Persistable, PortfolioItem, class_for_type
 from .loader import Loader
+from .state import COMPLETE, CONTEXT, FETCHED, HYDRATED, LAZY, LOADER
 
 VERSION_ATTRIBUTES = ("_rallyAPIMajor", "_rallyAPIMinor", "_objectVersion")  # dropped from instances
 MINIMAL_ATTRIBUTES = ("_type", "_ref", "_refObjectName")  # what every item carries
 _DROP = frozenset({*VERSION_ATTRIBUTES, "Errors", "Warnings"})
+_SKIP = _DROP | {"_type"}  # item keys an instance does not copy
+_SPECIAL_TYPES = frozenset({"AllowedAttributeValue", "AllowedQueryOperator"})
 _MAX_DEPTH = 8
 
 
@@ -46,6 +50,23 @@ def is_collection_summary(value: dict[str, Any]) -> bool:
     return "_ref" in value and "Count" in value
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What building an entity of one class needs, worked out once per type."""
+
+    cls: type[Persistable]
+    type_name: str  # the class's Rally type (``_type`` of its instances)
+    type_path: bool  # a PortfolioItem subtype: ``typePath`` too
+    own_init: bool  # the class has its own constructor: build through it
+    special: bool  # allowed values / query operators get upstream's names
+
+    @classmethod
+    def of(cls, entity: type[Persistable]) -> _Plan:
+        typ = entity._type
+        return cls(entity, typ, "/" in typ and issubclass(entity, PortfolioItem),
+                   entity.__init__ is not Persistable.__init__, typ in _SPECIAL_TYPES)
+
+
 class Hydrator:
     """Builds entity instances for one Rally instance and one hydration mode.
 
@@ -61,31 +82,109 @@ class Hydrator:
         self.hydrated = hydrated
         self.context = context
         self.fetched = fetched
+        self._plans: dict[str, _Plan] = {}
 
     def make(self, item: dict[str, Any]) -> Persistable | CustomField:
         """A new instance for a result item."""
         made: Persistable | CustomField = self._make(item, 0, top=True)
         return made
 
+    def make_page(self, items: list[Any]) -> list[Any]:
+        """:meth:`make` for every dict of a page (other values are kept as they are), in order."""
+        make = self._make
+        return [make(item, 0, True) if isinstance(item, dict) else item for item in items]
+
+    def _plan(self, typ: Any, ref: Any, item: dict[str, Any]) -> _Plan | None:
+        """How to build an item of this ``_type`` (see :func:`item_type`), remembered per hydrator."""
+        if isinstance(typ, str) and typ and not (isinstance(ref, str) and "portfolioitem" in ref.lower()):
+            plan = self._plans.get(typ)
+            if plan is None:  # several threads may fill this in at once: each writes an equal plan
+                plan = self._plans[typ] = _Plan.of(class_for_type(typ))
+            return plan
+        found = item_type(item)
+        return _Plan.of(class_for_type(found)) if found else None
+
     def _make(self, item: dict[str, Any], depth: int, top: bool) -> Any:
-        typ = item_type(item)
-        if not typ:
+        ref = item.get("_ref")
+        plan = self._plan(item.get("_type"), ref, item)
+        if plan is None:
             return CustomField(**{k: self._value(k, v, depth + 1) for k, v in item.items()
                                   if k not in _DROP and not k.startswith("_")})
-        cls = class_for_type(typ)
-        ref = item.get("_ref") or ""
-        oid: Any = oid_from_ref(ref) if ref else item.get("ObjectID")
-        inst = cls(oid, item.get("_refObjectName"), ref, self.context, self.rally)
-        inst.__dict__["_type"] = cls._type
-        if isinstance(inst, PortfolioItem) and "/" in cls._type:
-            inst.__dict__["typePath"] = cls._type
-        self.fill(inst, item, depth)
+        ref = ref or ""
+        if not ref:
+            oid: Any = item.get("ObjectID")
+        elif "?" in ref or ref.endswith("/"):
+            oid = oid_from_ref(ref)
+        else:  # the last path segment, as oid_from_ref finds it, without its regular expression
+            last = ref.rpartition("/")[2]
+            oid = int(last) if last.isdigit() else last
+        cls = plan.cls
+        if plan.own_init:  # a class that builds itself: let it, then fill it
+            inst = cls(oid, item.get("_refObjectName"), ref, self.context, self.rally)
+            inst.__dict__["_type"] = plan.type_name
+            if plan.type_path:
+                inst.__dict__["typePath"] = plan.type_name
+            self.fill(inst, item, depth)
+        else:
+            inst = cls.__new__(cls)
+            inst.__dict__ = self._attributes(plan, oid, ref, item, depth)
         if top:
-            inst.__dict__["_hydrated"] = self.hydrated
-            inst.__dict__["_complete"] = self.complete
+            d = inst.__dict__
+            d[HYDRATED] = self.hydrated
+            d[COMPLETE] = self.complete
             if self.fetched:
-                inst.__dict__["_fetched"] = self.fetched
+                d[FETCHED] = self.fetched
         return inst
+
+    def _attributes(self, plan: _Plan, oid: Any, ref: str, item: dict[str, Any], depth: int) -> dict[str, Any]:
+        """What ``cls(...)`` and :meth:`fill` give a new instance, in one pass over ``item`` (the
+        same keys in the same order, nothing to reconcile with earlier values); references
+        become entities here rather than through :meth:`_value`."""
+        name = item.get("_refObjectName")
+        lazy: dict[str, str] = {}
+        typ = plan.type_name
+        d = {"oid": oid, "Name": name if name is not None else "Unknown", "_ref": ref,
+             HYDRATED: False, COMPLETE: False, CONTEXT: self.context, LAZY: lazy,
+             LOADER: self.rally, "_type": typ}
+        if plan.type_path:
+            d["typePath"] = typ
+        make = self._make
+        below = depth + 1
+        deep = below > _MAX_DEPTH
+        for key, value in item.items():
+            if key in _SKIP:
+                continue
+            if isinstance(value, dict):
+                if "_ref" in value:
+                    if "Count" in value and key != "RevisionHistory":  # a collection summary
+                        if key in d and isinstance(d[key], list):
+                            continue  # as fill keeps a list already there
+                        if value["Count"]:
+                            lazy[key] = value["_ref"]
+                        else:
+                            d[key] = []
+                    elif deep or (value["_ref"] in (None, "null") and not value.get("_type")):
+                        d[key] = value
+                    else:
+                        d[key] = make(value, below, False)
+                    continue
+                d[key] = self._value(key, value, below)
+            elif isinstance(value, list):
+                d[key] = self._value(key, value, below)
+            else:
+                d[key] = value
+        if plan.special:
+            self._special(d, typ, item)
+        return d
+
+    @staticmethod
+    def _special(d: dict[str, Any], typ: str, item: dict[str, Any]) -> None:
+        """Upstream's names for allowed values and query operators."""
+        if typ == "AllowedAttributeValue":
+            d["Name"] = "AllowedValue"
+            d["value"] = item.get("StringValue")
+        elif typ == "AllowedQueryOperator" and "OperatorName" in item:
+            d["Name"] = item["OperatorName"]
 
     def fill(self, inst: Persistable, item: dict[str, Any], depth: int = 0) -> None:
         """Copy the attributes of ``item`` into ``inst`` (in place)."""
@@ -107,12 +206,7 @@ class Hydrator:
             lazy.pop(key, None)
         if "Name" not in item and item.get("_refObjectName") is not None:
             d["Name"] = item["_refObjectName"]
-        typ = getattr(inst, "_type", "")
-        if typ == "AllowedAttributeValue":
-            d["Name"] = "AllowedValue"
-            d["value"] = item.get("StringValue")
-        elif typ == "AllowedQueryOperator" and "OperatorName" in item:
-            d["Name"] = item["OperatorName"]
+        self._special(d, getattr(inst, "_type", ""), item)
 
     def _value(self, key: str, value: Any, depth: int) -> Any:
         if depth > _MAX_DEPTH:

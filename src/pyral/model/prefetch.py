@@ -79,6 +79,8 @@ class PageGroup:
     items: list[dict[str, Any]]
     loaded: dict[str, dict[Any, list[dict[str, Any]]]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # attr -> {owner oid: Count}, worked out once per attribute (a page has up to 2,000 items)
+    _counts: dict[str, dict[Any, int]] = field(default_factory=dict)
 
     def owners(self, attr: str) -> list[tuple[str, int]]:
         """(owner ref, Count) for every item of the page whose ``attr`` collection is not empty."""
@@ -90,6 +92,15 @@ class PageGroup:
                 out.append((ref, int(summary["Count"])))
         return out
 
+    def _expected(self, attr: str) -> dict[Any, int]:
+        counts = self._counts.get(attr)
+        if counts is None:
+            counts = {}
+            for ref, count in self.owners(attr):
+                counts.setdefault(oid_from_ref(ref), count)
+            self._counts[attr] = counts
+        return counts
+
     def members(self, attr: str, owner_ref: str) -> list[dict[str, Any]] | None:
         """The loaded members of one owner's collection, or None when not loaded (or untrusted)."""
         by_owner = self.loaded.get(attr)
@@ -97,7 +108,7 @@ class PageGroup:
             return None
         key = oid_from_ref(owner_ref)
         found = by_owner.get(key)
-        expected = next((count for ref, count in self.owners(attr) if oid_from_ref(ref) == key), None)
+        expected = self._expected(attr).get(key)
         if found is None or expected is None or len(found) != expected:
             return None
         return found

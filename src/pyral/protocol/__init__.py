@@ -41,6 +41,7 @@ from .paging import (
     AUTO_THREADS,
     MAX_THREADS,
     concurrency,
+    default_pagesize,
     further_starts,
     servable,
 )
@@ -97,6 +98,7 @@ __all__ = [
     "batch_request",
     "checked_limit",
     "checked_start",
+    "default_pagesize",
     "chunk_outcome",
     "chunks",
     "clamp_pagesize",

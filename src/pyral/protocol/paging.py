@@ -9,9 +9,16 @@ from __future__ import annotations
 import math
 
 from .envelope import Envelope
+from .requests import MAX_PAGESIZE
 
 MAX_THREADS = 12  # Rally's per-user limit of concurrent requests
 AUTO_THREADS = 4  # pages fetched at once when the caller did not say (and more than two are needed)
+
+
+def default_pagesize(limit: int) -> int:
+    """The page size of a query whose caller gave none: Rally's largest (2,000; upstream sent
+    1,000), or ``limit`` when that is smaller, so the fewest pages carry what will be served."""
+    return max(1, min(MAX_PAGESIZE, limit))
 
 
 def servable(env: Envelope, limit: int) -> int:

@@ -1,9 +1,10 @@
 """``RallyRESTResponse``: the result of a query, iterated page by page.
 
-Pages are streamed: only the current page (plus, when pages are fetched concurrently, the
-pages in flight) is held in memory.  With ``threads=N`` - or automatically when more than two
-further pages are needed - later pages are fetched concurrently through the owning ``Rally``
-instance's pool (at most 12 requests in flight per instance), and items are still yielded in
+Pages are streamed: only the current page (plus, when pages are fetched concurrently, at most
+twice ``threads`` pages loaded ahead of it) is held in memory.  With ``threads=N`` - or
+automatically when more than two further pages are needed - later pages are fetched
+concurrently through the owning ``Rally`` instance's pool (N at a time, each next page as soon
+as one arrives; at most 12 requests in flight per instance), and items are still yielded in
 order.  A failed page raises :class:`RallyResponseError`; nothing calls ``sys.exit``.
 """
 

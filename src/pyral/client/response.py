@@ -1,9 +1,10 @@
 """``RallyRESTResponse``: the result of a query, iterated page by page.
 
-Pages are streamed: only the current page (plus, when pages are fetched concurrently, the
-pages in flight) is held in memory.  With ``threads=N`` - or automatically when more than two
-further pages are needed - later pages are fetched concurrently through the owning ``Rally``
-instance's pool (at most 12 requests in flight per instance), and items are still yielded in
+Pages are streamed: only the current page (plus, when pages are fetched concurrently, at most
+twice ``threads`` pages loaded ahead of it) is held in memory.  With ``threads=N`` - or
+automatically when more than two further pages are needed - later pages are fetched
+concurrently through the owning ``Rally`` instance's pool (N at a time, each next page as soon
+as one arrives; at most 12 requests in flight per instance), and items are still yielded in
 order.  A failed page raises :class:`RallyResponseError`; nothing calls ``sys.exit``.
 """
 
@@ -384,12 +385,14 @@ class AsyncRallyRESTResponse(ResultPages):
                 return await self._aload_page(start)
 
         todo = deque(starts)
-        window: deque[asyncio.Task[list[Any]]] = deque()
+        window: deque[asyncio.Task[list[Any]]] = deque()  # the awaited page first, then those ahead of it
         try:
             while todo or window:
-                while todo and len(window) < 2 * workers:
+                while todo and len(window) <= 2 * workers:  # the awaited page and twice workers beyond it
                     window.append(asyncio.ensure_future(load(todo.popleft())))
-                yield await window.popleft()
+                page = await window[0]
+                window.popleft()
+                yield page
         finally:
             for task in window:
                 task.cancel()

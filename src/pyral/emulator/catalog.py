@@ -173,7 +173,9 @@ DEFAULTS: dict[str, dict[str, Any]] = {
                  "DisplayColor": ""},
     "HierarchicalRequirement": {"DirectChildrenCount": 0, "HasParent": False},
     "Defect": {"State": "Submitted", "AffectsDoc": False, "ReleaseNote": False},
-    "Task": {"State": "Defined", "Blocked": False},
+    "Task": {"State": "Defined", "Blocked": False, "TimeSpent": 0.0},
+    "Milestone": {"TotalArtifactCount": 0, "TotalProjectCount": 0, "ClosedProjectCount": 0},
+    "DefectSuite": {"TotalDefectCount": 0, "ClosedDefectCount": 0},
     "TestCase": {"Method": "Manual", "Type": "Acceptance", "DefectStatus": "NONE"},
     "Project": {"State": "Open", "Description": "", "Notes": ""},
     "Workspace": {"State": "Open", "Style": "UserStory", "Description": "", "Notes": ""},
@@ -201,7 +203,7 @@ NOT_REQUIRED_ON_CREATE = {
 
 # Required-but-read-only attributes a client may set when creating (Rally's create-only fields).
 CREATE_ONLY = {("Iteration", "Project"), ("Release", "Project"), ("Attachment", "Size"),
-               ("Workspace", "Style")}
+               ("Workspace", "Style"), ("TimeEntryValue", "TimeEntryItem"), ("TimeEntryValue", "DateVal")}
 
 # Read-only in the 2015 capture, writable in Rally's 2025 description (its MilestoneMutation lists
 # Projects; KB-192565: users add projects to a milestone, an Editor's only).

@@ -81,10 +81,16 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
             milestone_counts(backend, store.links(row.oid, "Milestones"))
     if row.type == "Defect" and (before is None or not alive or old.get("State") != new.get("State")):
         defect_suite_counts(backend, store.links(row.oid, "DefectSuites"))
-    if row.type == "Milestone" and alive and before is None:
-        milestone_counts(backend, [row.oid])
-    if row.type == "DefectSuite" and alive and before is None:
-        defect_suite_counts(backend, [row.oid])
+    if row.type == "TimeEntryValue":
+        if alive:
+            _save(backend, row.oid, {"LastUpdated": row.updated})
+        for item in _ids(old.get("TimeEntryItem"), new.get("TimeEntryItem")):
+            found = store.get(item)
+            if found is not None and found.data.get("Task"):
+                task_time_spent(backend, int(found.data["Task"]))
+    if row.type == "TimeEntryItem":
+        for task in _ids(old.get("Task"), new.get("Task")):
+            task_time_spent(backend, task)
     if row.type == "Project" and alive and before is not None and old.get("State") != new.get("State"):
         owners = store.execute("SELECT owner FROM links WHERE attr = 'Projects' AND target = ?", [row.oid])
         milestone_counts(backend, [int(r[0]) for r in owners])
@@ -104,6 +110,18 @@ def after_links_change(backend: Backend, owner: int, attr: str, targets: Iterabl
         milestone_counts(backend, [owner])
     elif attr == "DefectSuites":
         defect_suite_counts(backend, targets)
+
+
+def task_time_spent(backend: Backend, task: int) -> None:
+    """Task.TimeSpent: "the total of all hours reported in timesheets for the task" (Rally Time
+    Tracker help): the Hours of the live TimeEntryValues of its TimeEntryItems."""
+    hours = backend.store.execute(
+        f"SELECT coalesce(sum({value_sql('v', 'Hours')}), 0) FROM objects v"
+        f" JOIN objects i ON i.oid = {value_sql('v', 'TimeEntryItem')} AND i.deleted = 0"
+        f" WHERE v.type = 'TimeEntryValue' AND v.deleted = 0 AND {value_sql('i', 'Task')} = ?", [task])[0][0]
+    target = backend.store.get(task)
+    if target is not None and target.type == "Task":
+        _save(backend, task, {"TimeSpent": float(hours)})
 
 
 def defect_suite_counts(backend: Backend, suites: Iterable[int]) -> None:

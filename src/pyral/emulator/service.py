@@ -651,6 +651,8 @@ def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any]
         data["PostNumber"] = int(rows[0][0]) + 1
     if name == "AllowedAttributeValue":
         _allowed_value_rules(ctx, data)
+    if name == "TimeEntryItem" and ctx.principal is not None:
+        data["User"] = ctx.principal.oid  # read-only: the timesheet is the caller's
     if name == "Attachment" and not data.get("User") and ctx.principal is not None:
         data["User"] = ctx.principal.oid  # Rally fills in the caller (integrations leave User out)
     if name == "Attachment" and data.get("Content") and data.get("Size") is None:

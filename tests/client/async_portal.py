@@ -84,6 +84,10 @@ class SyncView:
             return self._wrap(self._portal.call(attr(*args, **kwargs)))
         return call
 
+    def run(self, awaitable: Awaitable[T]) -> T:
+        """Await ``awaitable`` (e.g. ``item.load("Tasks")``) on the portal's loop."""
+        return self._portal.call(awaitable)
+
     def _wrap(self, value: Any) -> Any:
         if isinstance(value, AsyncRallyRESTResponse | AsyncLookbackResult):
             return SyncResponse(self._portal, value)

@@ -1,30 +1,51 @@
 #!/usr/bin/env bash
 # Create .venv with the whole project ([all] extras) and .venv-upstream with upstream pyral 1.7.0.
 # Idempotent: re-running only installs what changed. Used by scripts/demo.sh and scripts/test.sh.
+# The upstream venv and the Node toolkit install in the background while .venv installs (on a fresh
+# clone most of the time is waiting on downloads); the script fails if any of the three fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# No .pyc files at install time (compiling every module of pandas, matplotlib, mypy... is most of the
+# install's CPU): Python compiles, once, only the modules that are imported.
+PIP=(-m pip install -q --disable-pip-version-check --no-compile)
+
+upstream() {
+  if [ ! -x .venv-upstream/bin/python ]; then
+    "$PY" -m venv .venv-upstream
+  fi
+  if ! .venv-upstream/bin/python -c "import pyral, sys; sys.exit(0 if pyral.__version__ == (1, 7, 0) else 1)" 2>/dev/null; then
+    # Compiled here: the upstream drivers run with PYTHONDONTWRITEBYTECODE=1, so they could not cache it.
+    .venv-upstream/bin/python -m pip install -q --disable-pip-version-check --ignore-requires-python "pyral==1.7.0"
+  fi
+}
+
+# The official Rally Node toolkit (npm rally, pinned in package-lock.json) for the third-party
+# conformance run in tests/thirdparty/node_rally; reinstalled only when the lock file changes.
+node_toolkit() {
+  local node_dir=tests/thirdparty/node_rally
+  if [ ! -f "$node_dir/node_modules/.package-lock.json" ] || [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
+    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+pids=()
+trap 'wait' EXIT  # never leave an install running behind a failure
+if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
+  upstream & pids+=("$!")
+fi
+if [ "${PYRAL_SKIP_NODE:-0}" != "1" ] && command -v npm >/dev/null 2>&1; then
+  node_toolkit & pids+=("$!")
+fi
+
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.pyral-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".[all]"
+  .venv/bin/python "${PIP[@]}" -e ".[all]"
   touch "$stamp"
 fi
-if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
-  if [ ! -x .venv-upstream/bin/python ]; then
-    "$PY" -m venv .venv-upstream
-  fi
-  if ! .venv-upstream/bin/python -c "import pyral, sys; sys.exit(0 if pyral.__version__ == (1, 7, 0) else 1)" 2>/dev/null; then
-    .venv-upstream/bin/python -m pip install -q --disable-pip-version-check --ignore-requires-python "pyral==1.7.0"
-  fi
-fi
-# The official Rally Node toolkit (npm rally, pinned in package-lock.json) for the third-party
-# conformance run in tests/thirdparty/node_rally; reinstalled only when the lock file changes.
-node_dir=tests/thirdparty/node_rally
-if [ "${PYRAL_SKIP_NODE:-0}" != "1" ] && command -v npm >/dev/null 2>&1; then
-  if [ ! -f "$node_dir/node_modules/.package-lock.json" ] || [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
-    (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-fi
+for pid in "${pids[@]}"; do
+  wait "$pid"
+done

@@ -1,19 +1,21 @@
 """``RallyRESTResponse``: the result of a query, iterated page by page.
 
-Pages are streamed: only the current page (plus, when pages are fetched concurrently, the
-pages in flight) is held in memory.  With ``threads=N`` - or automatically when more than two
-further pages are needed - later pages are fetched concurrently through the owning ``Rally``
-instance's pool (at most 12 requests in flight per instance), and items are still yielded in
+Pages are streamed: only the current page (plus, when pages are fetched concurrently, at most
+twice ``threads`` pages loaded ahead of it) is held in memory.  With ``threads=N`` - or
+automatically when more than two further pages are needed - later pages are fetched
+concurrently through the owning ``Rally`` instance's pool (N at a time, each next page as soon
+as one arrives; at most 12 requests in flight per instance), and items are still yielded in
 order.  A failed page raises :class:`RallyResponseError`; nothing calls ``sys.exit``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import RallyResponseError
 from ..model import state
@@ -47,24 +49,74 @@ K = TypeVar("K")
 
 
 def ordered_pages(executor: Executor, load: Callable[[K], T], starts: Sequence[K],
-                  workers: int) -> Iterator[T]:
-    """``load(start)`` for every start, at most ``workers`` in flight on ``executor``, yielded in
-    order; pages not yet consumed are cancelled when the caller stops early."""
-    pending: deque[Future[T]] = deque()
-    todo = iter(starts)
+                  workers: int, ahead: int | None = None) -> Iterator[T]:
+    """``load(start)`` for every start on ``executor``, yielded in order.
+
+    At most ``workers`` loads run at once, and at most ``ahead`` pages (default: twice
+    ``workers``) are loaded or loading beyond what the caller has taken: a load that ends starts
+    the next at once, whether or not the caller has taken the pages before it.  Pages not yet
+    taken are cancelled when the caller stops early.
+    """
+    window = _Window(executor, load, starts, workers, ahead or 2 * workers)
     try:
-        for start in todo:
-            pending.append(executor.submit(load, start))
-            if len(pending) >= workers:
-                break
-        while pending:
-            page = pending.popleft().result()
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.append(executor.submit(load, nxt))
-            yield page
+        while (page := window.take()) is not None:
+            yield page.result()
     finally:
-        for fut in pending:
+        window.close()
+
+
+class _Window(Generic[K, T]):
+    """The loads of :func:`ordered_pages`: started in order as slots free up, taken in order."""
+
+    def __init__(self, executor: Executor, load: Callable[[K], T], starts: Sequence[K], workers: int,
+                 ahead: int) -> None:
+        self._executor = executor
+        self._load = load
+        self._todo = deque(starts)
+        self._workers = max(1, workers)
+        self._ahead = max(self._workers, ahead)
+        self._queued: deque[Future[T]] = deque()  # started (running or done), not yet taken
+        self._running = 0
+        self._closed = False
+        self._lock = threading.RLock()  # re-entered when a load is already done as it is watched
+        with self._lock:
+            self._fill()
+
+    def _fill(self) -> None:
+        while (self._todo and not self._closed and self._running < self._workers
+               and len(self._queued) < self._ahead):
+            start = self._todo.popleft()
+            try:
+                fut = self._executor.submit(self._load, start)
+            except RuntimeError as exc:  # the pool is shut down (the client was closed): fail in order
+                fut = Future()
+                fut.set_exception(exc)
+                self._queued.append(fut)
+                continue
+            self._running += 1
+            self._queued.append(fut)
+            fut.add_done_callback(self._finished)
+
+    def _finished(self, _fut: Future[T]) -> None:
+        with self._lock:
+            self._running -= 1
+            self._fill()
+
+    def take(self) -> Future[T] | None:
+        """The next page's load (None when there is none), making room for one more."""
+        with self._lock:
+            if not self._queued:
+                return None
+            fut = self._queued.popleft()
+            self._fill()
+            return fut
+
+    def close(self) -> None:
+        """Start nothing more; cancel the loads not yet running."""
+        with self._lock:
+            self._closed = True
+            queued, self._queued = list(self._queued), deque()
+        for fut in queued:
             fut.cancel()
 
 
@@ -324,13 +376,20 @@ class AsyncRallyRESTResponse(ResultPages):
                 return
 
     async def _window(self, starts: list[int], workers: int) -> AsyncIterator[list[Any]]:
-        """Pages in order, at most ``workers`` requested ahead; the rest cancelled on early exit."""
+        """Pages in order, at most ``workers`` loading at once and twice that many ahead of the
+        consumer (as :func:`ordered_pages`); the rest cancelled on early exit."""
+        gate = asyncio.Semaphore(workers)  # wakes waiters first come, first served: pages start in order
+
+        async def load(start: int) -> list[Any]:
+            async with gate:
+                return await self._aload_page(start)
+
         todo = deque(starts)
         window: deque[asyncio.Task[list[Any]]] = deque()
         try:
             while todo or window:
-                while todo and len(window) < workers:
-                    window.append(asyncio.ensure_future(self._aload_page(todo.popleft())))
+                while todo and len(window) < 2 * workers:
+                    window.append(asyncio.ensure_future(load(todo.popleft())))
                 yield await window.popleft()
         finally:
             for task in window:

@@ -201,7 +201,11 @@ NOT_REQUIRED_ON_CREATE = {
 
 # Required-but-read-only attributes a client may set when creating (Rally's create-only fields).
 CREATE_ONLY = {("Iteration", "Project"), ("Release", "Project"), ("Attachment", "Size"),
-               ("Workspace", "Style")}
+               ("Workspace", "Style"), ("TimeEntryValue", "TimeEntryItem"), ("TimeEntryValue", "DateVal")}
+
+# Read-only in the 2015 capture, writable in Rally's 2025 description (its MilestoneMutation lists
+# Projects; KB-192565: users add projects to a milestone, an Editor's only).
+WRITABLE_TODAY = {("Milestone", "Projects")}
 
 PARENTS: dict[str, str] = {
     "Artifact": "WorkspaceDomainObject",
@@ -532,7 +536,8 @@ def _attr_from_json(owner: str, raw: dict[str, Any]) -> AttrDef:
     if target == "Requirement" and name == "Requirement":
         target = "HierarchicalRequirement"
     return AttrDef(name=name, display_name=raw["Name"], type=atype, schema_type=raw["SchemaType"],
-                   oid=raw["oid"], required=raw["Required"], read_only=raw["ReadOnly"],
+                   oid=raw["oid"], required=raw["Required"],
+                   read_only=raw["ReadOnly"] and (owner, name) not in WRITABLE_TODAY,
                    custom=raw["Custom"], constrained=raw["Constrained"] or bool(rating),
                    filterable=raw["Filterable"], hidden=raw["Hidden"], sortable=raw["Sortable"],
                    max_length=raw["MaxLength"], max_fraction=raw["MaxFractionalDigits"],

@@ -8,10 +8,11 @@ aggregate SQL statements on the affected parents only; derived writes do not bum
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .backend import Backend
-from .store import Row
+from .store import Row, value_sql
 
 CLOSED_DEFECT_STATES = {"Closed"}
 SCHEDULABLE = ("HierarchicalRequirement", "Defect", "DefectSuite", "TestSet")
@@ -74,12 +75,92 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
             pi_rollup(backend, parent)
         if alive:
             pi_rollup(backend, row.oid)
+    if before is None or not alive:  # created, restored or deleted: its milestones count it or not
+        tdef = backend.catalog.get(row.type)
+        if tdef is not None and tdef.is_artifact:
+            milestone_counts(backend, store.links(row.oid, "Milestones"))
+    if row.type == "Defect" and (before is None or not alive or old.get("State") != new.get("State")):
+        defect_suite_counts(backend, store.links(row.oid, "DefectSuites"))
+    if row.type == "TimeEntryValue":
+        if alive:
+            _save(backend, row.oid, {"LastUpdated": row.updated})
+        for item in _ids(old.get("TimeEntryItem"), new.get("TimeEntryItem")):
+            found = store.get(item)
+            if found is not None and found.data.get("Task"):
+                task_time_spent(backend, int(found.data["Task"]))
+    if row.type == "TimeEntryItem":
+        for task in _ids(old.get("Task"), new.get("Task")):
+            task_time_spent(backend, task)
+    if row.type == "Task" and alive and before is None:
+        task_time_spent(backend, row.oid)
+    if row.type == "Milestone" and alive and before is None:
+        milestone_counts(backend, [row.oid])
+    if row.type == "DefectSuite" and alive and before is None:
+        defect_suite_counts(backend, [row.oid])
+    if row.type == "Project" and alive and before is not None and old.get("State") != new.get("State"):
+        owners = store.execute("SELECT owner FROM links WHERE attr = 'Projects' AND target = ?", [row.oid])
+        milestone_counts(backend, [int(r[0]) for r in owners])
 
 
 def after_collection_change(backend: Backend, owner: Row) -> None:
     """Recompute what depends on the members of ``owner``'s collections."""
     if owner.type == "TestSet":
         test_set_counts(backend, owner.oid)
+
+
+def after_links_change(backend: Backend, owner: int, attr: str, targets: Iterable[int]) -> None:
+    """Recompute what counts the links ``owner.attr`` (``targets``: every target added or removed)."""
+    if attr == "Milestones":
+        milestone_counts(backend, targets)
+    elif attr == "Projects":
+        milestone_counts(backend, [owner])
+    elif attr == "DefectSuites":
+        defect_suite_counts(backend, targets)
+
+
+def task_time_spent(backend: Backend, task: int) -> None:
+    """Task.TimeSpent: "the total of all hours reported in timesheets for the task" (Rally Time
+    Tracker help): the Hours of the live TimeEntryValues of its TimeEntryItems."""
+    hours = backend.store.execute(
+        f"SELECT coalesce(sum({value_sql('v', 'Hours')}), 0) FROM objects v"
+        f" JOIN objects i ON i.oid = {value_sql('v', 'TimeEntryItem')} AND i.deleted = 0"
+        f" WHERE v.type = 'TimeEntryValue' AND v.deleted = 0 AND {value_sql('i', 'Task')} = ?", [task])[0][0]
+    target = backend.store.get(task)
+    if target is not None and target.type == "Task":
+        _save(backend, task, {"TimeSpent": float(hours)})
+
+
+def defect_suite_counts(backend: Backend, suites: Iterable[int]) -> None:
+    """A DefectSuite's TotalDefectCount (its live defects) and ClosedDefectCount (those whose State
+    is Closed, Rally's meaning of a closed defect)."""
+    store = backend.store
+    for oid in set(suites):
+        row = store.get(oid)
+        if row is None or row.type != "DefectSuite":
+            continue
+        total, closed = store.execute(
+            f"SELECT count(*), coalesce(sum({value_sql('d', 'State')} IN ({','.join('?' * len(CLOSED_DEFECT_STATES))})),"
+            " 0) FROM links l JOIN objects d ON d.oid = l.owner AND d.deleted = 0"
+            " WHERE l.attr = 'DefectSuites' AND l.target = ?", [*sorted(CLOSED_DEFECT_STATES), oid])[0]
+        _save(backend, oid, {"TotalDefectCount": int(total), "ClosedDefectCount": int(closed)})
+
+
+def milestone_counts(backend: Backend, milestones: Iterable[int]) -> None:
+    """A Milestone's TotalArtifactCount (the live artifacts carrying it, whoever may read them),
+    TotalProjectCount (the projects in its Projects) and ClosedProjectCount (those Closed)."""
+    store = backend.store
+    for oid in set(milestones):
+        row = store.get(oid)
+        if row is None or row.type != "Milestone":
+            continue
+        artifacts = store.execute("SELECT count(*) FROM links l JOIN objects a ON a.oid = l.owner AND a.deleted = 0"
+                                  " WHERE l.attr = 'Milestones' AND l.target = ?", [oid])[0][0]
+        projects, closed = store.execute(
+            f"SELECT count(*), coalesce(sum({value_sql('p', 'State')} = 'Closed'), 0) FROM links l"
+            " JOIN objects p ON p.oid = l.target AND p.deleted = 0 WHERE l.owner = ? AND l.attr = 'Projects'",
+            [oid])[0]
+        _save(backend, oid, {"TotalArtifactCount": int(artifacts), "TotalProjectCount": int(projects),
+                             "ClosedProjectCount": int(closed)})
 
 
 def _ids(*values: Any) -> set[int]:

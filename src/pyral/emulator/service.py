@@ -432,6 +432,7 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
     out: list[Row] = []
+    linked: list[tuple[int, str, int]] = []  # (link owner, attribute, target) added
     with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
         child_t = schema.get(spec.child)
@@ -450,8 +451,10 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
             _require_write(ctx, target, "update")
             if spec.kind == "link":
                 ctx.store.add_links(owner.oid, attr.name, [target.oid])
+                linked.append((owner.oid, attr.name, target.oid))
             elif spec.kind == "reverse":
                 ctx.store.add_links(target.oid, spec.via, [owner.oid])
+                linked.append((target.oid, spec.via, owner.oid))
             elif spec.kind == "inverse":
                 target.data[spec.via] = owner.oid
                 ctx.store.save(target)
@@ -460,6 +463,8 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
                 raise WsapiError(f"The {attr.name} collection cannot be changed")
             out.append(target)
         ctx.store.save(owner)
+        for link_owner, link_attr, target_oid in linked:
+            derive.after_links_change(ctx.backend, link_owner, link_attr, [target_oid])
         derive.after_collection_change(ctx.backend, owner)
     return out
 
@@ -469,6 +474,7 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
     tdef = schema.get(owner.type)
     assert tdef is not None and attr.collection is not None
     spec = attr.collection
+    linked: list[tuple[int, str, int]] = []  # (link owner, attribute, target) removed
     with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
         for item in items:
@@ -476,8 +482,10 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
             _require_write(ctx, target, "update")
             if spec.kind == "link":
                 ctx.store.remove_links(owner.oid, attr.name, [target.oid])
+                linked.append((owner.oid, attr.name, target.oid))
             elif spec.kind == "reverse":
                 ctx.store.remove_links(target.oid, spec.via, [owner.oid])
+                linked.append((target.oid, spec.via, owner.oid))
             elif spec.kind == "inverse":
                 child_t = schema.get(target.type)
                 via = child_t.attr(spec.via) if child_t else None
@@ -490,6 +498,8 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
             else:
                 raise WsapiError(f"The {attr.name} collection cannot be changed")
         ctx.store.save(owner)
+        for link_owner, link_attr, target_oid in linked:
+            derive.after_links_change(ctx.backend, link_owner, link_attr, [target_oid])
         derive.after_collection_change(ctx.backend, owner)
 
 
@@ -641,6 +651,8 @@ def _type_rules_on_create(ctx: WriteContext, tdef: TypeDef, data: dict[str, Any]
         data["PostNumber"] = int(rows[0][0]) + 1
     if name == "AllowedAttributeValue":
         _allowed_value_rules(ctx, data)
+    if name == "TimeEntryItem" and ctx.principal is not None:
+        data["User"] = ctx.principal.oid  # read-only: the timesheet is the caller's
     if name == "Attachment" and not data.get("User") and ctx.principal is not None:
         data["User"] = ctx.principal.oid  # Rally fills in the caller (integrations leave User out)
     if name == "Attachment" and data.get("Content") and data.get("Size") is None:
@@ -899,7 +911,9 @@ def _set_collections(ctx: WriteContext, tdef: TypeDef, row: Row, colls: dict[Att
         for target in targets:  # as for collection add/remove: rights on both sides
             _require_write(ctx, target, "update")
         if spec.kind == "link":
+            before = ctx.store.links(row.oid, attr.name)
             ctx.store.set_links(row.oid, attr.name, [t.oid for t in targets])
+            derive.after_links_change(ctx.backend, row.oid, attr.name, [*before, *(t.oid for t in targets)])
         elif spec.kind == "reverse":
             current = [r[0] for r in ctx.store.execute("SELECT owner FROM links WHERE target = ? AND attr = ?",
                                                        [row.oid, spec.via])]
@@ -907,6 +921,8 @@ def _set_collections(ctx: WriteContext, tdef: TypeDef, row: Row, colls: dict[Att
                 ctx.store.remove_links(owner, spec.via, [row.oid])
             for t in targets:
                 ctx.store.add_links(t.oid, spec.via, [row.oid])
+            for owner in {*current, *(t.oid for t in targets)}:
+                derive.after_links_change(ctx.backend, owner, spec.via, [row.oid])
         elif spec.kind == "inverse":
             keep = {t.oid for t in targets}
             for t in targets:

@@ -7,6 +7,7 @@ mode, so a later query never changes how earlier results behave (upstream kept o
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..protocol import oid_from_ref, type_path_from_ref
@@ -49,6 +50,23 @@ def is_collection_summary(value: dict[str, Any]) -> bool:
     return "_ref" in value and "Count" in value
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """What building an entity of one class needs, worked out once per type."""
+
+    cls: type[Persistable]
+    type_name: str  # the class's Rally type (``_type`` of its instances)
+    type_path: bool  # a PortfolioItem subtype: ``typePath`` too
+    own_init: bool  # the class has its own constructor: build through it
+    special: bool  # allowed values / query operators get upstream's names
+
+    @classmethod
+    def of(cls, entity: type[Persistable]) -> _Plan:
+        typ = entity._type
+        return cls(entity, typ, "/" in typ and issubclass(entity, PortfolioItem),
+                   entity.__init__ is not Persistable.__init__, typ in _SPECIAL_TYPES)
+
+
 class Hydrator:
     """Builds entity instances for one Rally instance and one hydration mode.
 
@@ -64,7 +82,7 @@ class Hydrator:
         self.hydrated = hydrated
         self.context = context
         self.fetched = fetched
-        self._classes: dict[str, type[Persistable]] = {}
+        self._plans: dict[str, _Plan] = {}
 
     def make(self, item: dict[str, Any]) -> Persistable | CustomField:
         """A new instance for a result item."""
@@ -76,20 +94,20 @@ class Hydrator:
         make = self._make
         return [make(item, 0, True) if isinstance(item, dict) else item for item in items]
 
-    def _class(self, typ: Any, ref: Any, item: dict[str, Any]) -> type[Persistable] | None:
-        """The class of an item (see :func:`item_type`), remembered per ``_type`` for this hydrator."""
+    def _plan(self, typ: Any, ref: Any, item: dict[str, Any]) -> _Plan | None:
+        """How to build an item of this ``_type`` (see :func:`item_type`), remembered per hydrator."""
         if isinstance(typ, str) and typ and not (isinstance(ref, str) and "portfolioitem" in ref.lower()):
-            cls = self._classes.get(typ)
-            if cls is None:  # several threads may fill this in at once: each writes the same class
-                cls = self._classes[typ] = class_for_type(typ)
-            return cls
+            plan = self._plans.get(typ)
+            if plan is None:  # several threads may fill this in at once: each writes an equal plan
+                plan = self._plans[typ] = _Plan.of(class_for_type(typ))
+            return plan
         found = item_type(item)
-        return class_for_type(found) if found else None
+        return _Plan.of(class_for_type(found)) if found else None
 
     def _make(self, item: dict[str, Any], depth: int, top: bool) -> Any:
         ref = item.get("_ref")
-        cls = self._class(item.get("_type"), ref, item)
-        if cls is None:
+        plan = self._plan(item.get("_type"), ref, item)
+        if plan is None:
             return CustomField(**{k: self._value(k, v, depth + 1) for k, v in item.items()
                                   if k not in _DROP and not k.startswith("_")})
         ref = ref or ""
@@ -100,15 +118,16 @@ class Hydrator:
         else:  # the last path segment, as oid_from_ref finds it, without its regular expression
             last = ref.rpartition("/")[2]
             oid = int(last) if last.isdigit() else last
-        if cls.__init__ is not Persistable.__init__:  # a class that builds itself: let it
+        cls = plan.cls
+        if plan.own_init:  # a class that builds itself: let it, then fill it
             inst = cls(oid, item.get("_refObjectName"), ref, self.context, self.rally)
-            inst.__dict__["_type"] = cls._type
-            if isinstance(inst, PortfolioItem) and "/" in cls._type:
-                inst.__dict__["typePath"] = cls._type
+            inst.__dict__["_type"] = plan.type_name
+            if plan.type_path:
+                inst.__dict__["typePath"] = plan.type_name
             self.fill(inst, item, depth)
         else:
             inst = cls.__new__(cls)
-            self._fill_new(inst, cls, oid, ref, item, depth)
+            inst.__dict__ = self._attributes(plan, oid, ref, item, depth)
         if top:
             d = inst.__dict__
             d[HYDRATED] = self.hydrated
@@ -117,38 +136,46 @@ class Hydrator:
                 d[FETCHED] = self.fetched
         return inst
 
-    def _fill_new(self, inst: Persistable, cls: type[Persistable], oid: Any, ref: str,
-                  item: dict[str, Any], depth: int) -> None:
-        """What ``cls(...)`` and :meth:`fill` give a new instance, in one pass over ``item``
-        (the same keys in the same order; nothing to reconcile with earlier values)."""
+    def _attributes(self, plan: _Plan, oid: Any, ref: str, item: dict[str, Any], depth: int) -> dict[str, Any]:
+        """What ``cls(...)`` and :meth:`fill` give a new instance, in one pass over ``item`` (the
+        same keys in the same order, nothing to reconcile with earlier values); references
+        become entities here rather than through :meth:`_value`."""
         name = item.get("_refObjectName")
         lazy: dict[str, str] = {}
-        typ = cls._type
+        typ = plan.type_name
         d = {"oid": oid, "Name": name if name is not None else "Unknown", "_ref": ref,
              HYDRATED: False, COMPLETE: False, CONTEXT: self.context, LAZY: lazy,
              LOADER: self.rally, "_type": typ}
-        if "/" in typ and issubclass(cls, PortfolioItem):
+        if plan.type_path:
             d["typePath"] = typ
-        value_of = self._value
+        make = self._make
         below = depth + 1
+        deep = below > _MAX_DEPTH
         for key, value in item.items():
             if key in _SKIP:
                 continue
             if isinstance(value, dict):
-                if "_ref" in value and "Count" in value and key != "RevisionHistory":
-                    if value["Count"]:
-                        lazy[key] = value["_ref"]
+                if "_ref" in value:
+                    if "Count" in value and key != "RevisionHistory":  # a collection summary
+                        if key in d and isinstance(d[key], list):
+                            continue  # as fill keeps a list already there
+                        if value["Count"]:
+                            lazy[key] = value["_ref"]
+                        else:
+                            d[key] = []
+                    elif deep or (value["_ref"] in (None, "null") and not value.get("_type")):
+                        d[key] = value
                     else:
-                        d[key] = []
+                        d[key] = make(value, below, False)
                     continue
-                d[key] = value_of(key, value, below)
+                d[key] = self._value(key, value, below)
             elif isinstance(value, list):
-                d[key] = value_of(key, value, below)
+                d[key] = self._value(key, value, below)
             else:
                 d[key] = value
-        if typ in _SPECIAL_TYPES:
+        if plan.special:
             self._special(d, typ, item)
-        inst.__dict__ = d
+        return d
 
     @staticmethod
     def _special(d: dict[str, Any], typ: str, item: dict[str, Any]) -> None:

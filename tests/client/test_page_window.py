@@ -3,13 +3,17 @@ stay at most ``ahead`` beyond the consumer, and come out in order (events, no ti
 
 from __future__ import annotations
 
+import asyncio
+import json
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
-from pyral.client.response import ordered_pages
+from pyral.client.response import AsyncRallyRESTResponse, ordered_pages
+from pyral.protocol import parse_envelope, query_request
+from pyral.transport import HTTPResponse
 
 
 class Loads:
@@ -98,3 +102,47 @@ def test_bad_input_a_closed_pool_fails_on_iteration() -> None:
         list(ordered_pages(pool, lambda start: start, [1, 2, 3], workers=2))
     with ThreadPoolExecutor(2) as live:
         assert list(ordered_pages(live, lambda start: start, [], workers=0)) == []
+
+
+def _page(start: int, size: int, total: int) -> dict[str, Any]:
+    results = [{"_type": "Defect", "_ref": f"https://h/slm/webservice/v2.0/defect/{n}", "Name": str(n)}
+               for n in range(start, min(start + size, total + 1))]
+    return {"QueryResult": {"TotalResultCount": total, "StartIndex": start, "PageSize": size, "Results": results,
+                            "Errors": [], "Warnings": []}}
+
+
+def test_async_pages_start_as_soon_as_one_arrives() -> None:
+    """``AsyncRally``'s window: 2 loading at once, a slow page does not hold back the ones after it."""
+    request = query_request("Defect", fetch="Name", pagesize=2)
+    reply = HTTPResponse(200, {}, json.dumps(_page(1, 2, 20)).encode(), request)
+    started: list[int] = []
+
+    async def scenario() -> list[str]:
+        release = asyncio.Event()
+        others = asyncio.Event()
+
+        async def fetch_page(req: Any) -> Any:
+            start = int(dict(req.params)["start"])
+            started.append(start)
+            if len(started) == 5:  # page 3 is slow; 4 more pages started meanwhile (2 x 2 ahead)
+                others.set()
+            if start == 3:
+                await release.wait()
+            return parse_envelope(_page(start, 2, 20))
+
+        resp = AsyncRallyRESTResponse(None, request, reply, fetch_page=fetch_page, threads=2)
+        names: list[str] = []
+
+        async def consume() -> None:
+            async for item in resp:
+                names.append(item.Name)
+
+        task = asyncio.ensure_future(consume())
+        await asyncio.wait_for(others.wait(), 30)
+        assert sorted(started) == [3, 5, 7, 9, 11] and names == ["1", "2"]  # waiting on page 3
+        release.set()
+        await asyncio.wait_for(task, 30)
+        return names
+
+    assert asyncio.run(scenario()) == [str(n) for n in range(1, 21)]
+    assert started == sorted(started) and len(started) == 9

@@ -141,3 +141,34 @@ def test_sixty_megabyte_attachment_is_refused_by_the_emulator(client: httpx.Clie
     assert body.json()["CreateResult"]["Errors"] == [
         "Validation error: AttachmentContent.Content exceeds the maximum attachment size of 50000000 bytes"]
     assert stored() == before
+
+
+def test_batch_looks_up_its_workspace_and_project_once(client: httpx.Client, emulator: Emulator,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every entry works in the batch's ``workspace``/``project``; those are read once per batch."""
+    project = client.get(f"{API}/project", params={"fetch": "ObjectID,Workspace", "pagesize": 1}).json()
+    project = project["QueryResult"]["Results"][0]
+    p_oid, w_oid = project["ObjectID"], int(project["Workspace"]["_ref"].rsplit("/", 1)[1])
+    store = emulator.backend.store  # type: ignore[union-attr]
+    real_get, reads = store.get, []
+
+    def counting_get(oid: int, *args: Any, **kwargs: Any) -> Any:
+        reads.append(oid)
+        return real_get(oid, *args, **kwargs)
+
+    monkeypatch.setattr(store, "get", counting_get)
+    entries = [{"Entry": {"Path": "/hierarchicalrequirement/create", "Method": "PUT",
+                          "Body": {"hierarchicalrequirement": {"Name": f"ctx {i}"}}}} for i in range(30)]
+    params = {"workspace": f"/workspace/{w_oid}", "project": f"/project/{p_oid}", "fetch": "Name"}
+    results = client.post(f"{API}/batch", params=params, json={"Batch": entries}).json()["BatchResult"]["Results"]
+    assert [r["Errors"] for r in results] == [[]] * 30
+    # The parameters' objects are looked up once (the write itself still reads its project once).
+    assert reads.count(w_oid) <= 2 and reads.count(p_oid) <= len(entries) + 2, (reads.count(w_oid), reads.count(p_oid))
+    made = client.get(f"{API}/hierarchicalrequirement", params={"query": '(Name contains "ctx ")', "fetch": "Project",
+                                                                  "project": "null", "pagesize": 100}).json()
+    assert [r["Project"]["_ref"].rsplit("/", 1)[1] for r in made["QueryResult"]["Results"]] == [str(p_oid)] * 30
+    before = _count(client, "HierarchicalRequirement")
+    bad = client.post(f"{API}/batch", params={**params, "project": "/project/424242"},
+                      json={"Batch": entries[:3]}).json()["BatchResult"]["Results"]
+    assert all(r["Errors"] and "Object" not in r for r in bad)  # each entry refused, nothing written
+    assert _count(client, "HierarchicalRequirement") == before

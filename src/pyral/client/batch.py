@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from typing import Any
 
 from .. import protocol as proto
@@ -15,9 +15,15 @@ from ..model.entities import (
 )
 from ..model.schema import SchemaItem
 from ..protocol import Envelope
+from ..protocol.batch_attributes import all_builtin
 from .attachments import Attachments
 from .operation import Op, gather, operation
 from .writes import _READ_ONLY_KEYS
+
+# What a batch needs of its type: the TypeDefinition's names and Attributes collection, and each
+# attribute's names (SchemaItem.attribute matches ElementName, ``c_``, case, display name).
+_TYPE_FETCH = "ElementName,Name,DisplayName,TypePath,IDPrefix,Attributes"
+_ATTRIBUTE_FETCH = "ElementName,Name,AttributeType,Custom,ReadOnly,Required"
 
 ITEM_TYPE_INCONSISTENCY_ERROR = "All items must be consistent, ie., all dicts or all data-like instances"
 
@@ -55,7 +61,6 @@ class Batch(Attachments):
     def _batch(self, entityName: str, items: Sequence[Any], fields: Sequence[str] | None,
                update: bool, raise_on_error: bool) -> Op[BatchResults]:
         official = yield from self._with_loads(lambda: self._official_name(entityName))
-        schema_item = yield from self._batch_type(official)
         kinds = {isinstance(i, Mapping) for i in items}
         if len(kinds) > 1:
             raise MultipleOperationError(ITEM_TYPE_INCONSISTENCY_ERROR)
@@ -68,6 +73,7 @@ class Batch(Attachments):
                 idents.append({k.lower(): data.pop(k) for k in list(data) if k.lower() in _READ_ONLY_KEYS})
             oids = yield from self._oids_for_formatted_ids(official, [str(i["formattedid"]) for i in idents
                                                            if not i.get("objectid") and i.get("formattedid")])
+        schema_item = yield from self._batch_type(official, {key for data, _ in prepared for key in data})
         # (index in items, batch entry); items refused before sending go straight to failures.
         entries: list[tuple[int, dict[str, Any]]] = []
         for idx, (data, from_instance) in enumerate(prepared):
@@ -130,12 +136,15 @@ class Batch(Attachments):
                 break
         return [env for env in envelopes if env is not None]
 
-    def _batch_type(self, official: str) -> Op[SchemaItem | None]:
-        """The type's schema item: from the workspace schema when this instance already holds it,
-        else from two small reads (the TypeDefinition and its ``Attributes``), kept per instance.
+    def _batch_type(self, official: str, names: Set[str]) -> Op[SchemaItem | None]:
+        """The type's schema item to check the items' attribute ``names`` against, or None when
+        they need no check: all are, exactly, long-standing built-ins of the type
+        (:mod:`pyral.protocol.batch_attributes`) and this instance holds no schema to check with.
 
-        The whole workspace schema is megabytes that the server renders and the client parses; a
-        batch only needs its one type's attribute names (docs/performance.md, batch writes).
+        Else from the workspace schema when this instance already holds it, else from two small
+        reads (the TypeDefinition and its ``Attributes``' names; WSAPI cannot answer both in one:
+        AttributeDefinition is not queryable), kept per instance.  The whole workspace schema is
+        megabytes that the server renders and the client parses (docs/performance.md, batch writes).
         """
         ws_ref = self.contextHelper.currentWorkspaceRef()
         ws_oid = self._ws_oid(ws_ref)
@@ -144,15 +153,17 @@ class Batch(Attachments):
             return schema.find(official)
         key = (ws_oid, official.lower())
         item = self._batch_types.get(key)
+        if item is None and all_builtin(official, names):
+            return None
         if item is None:
-            req = proto.query_request("typedefinition", fetch="true", query=f'(TypePath = "{official}")',
+            req = proto.query_request("typedefinition", fetch=_TYPE_FETCH, query=f'(TypePath = "{official}")',
                                       context=proto.context_params(ws_ref, None), pagesize=2, start=1)
             found = yield from self._fetch_all_raw(req, False)
             attrs_ref = (found[0].get("Attributes") or {}).get("_ref") if found else None
             if not attrs_ref:  # not a TypePath this workspace knows: the whole schema decides
                 return (yield from self._with_loads(lambda: self._schema(ws_ref).find(official)))
             attrs = yield from self._fetch_all_raw(
-                proto.collection_request(proto.ref_path(attrs_ref), fetch="true"), True)
+                proto.collection_request(proto.ref_path(attrs_ref), fetch=_ATTRIBUTE_FETCH), True)
             item = SchemaItem({**found[0], "Attributes": attrs})
             self._batch_types[key] = item
         return item

@@ -385,12 +385,14 @@ class AsyncRallyRESTResponse(ResultPages):
                 return await self._aload_page(start)
 
         todo = deque(starts)
-        window: deque[asyncio.Task[list[Any]]] = deque()
+        window: deque[asyncio.Task[list[Any]]] = deque()  # the awaited page first, then those ahead of it
         try:
             while todo or window:
-                while todo and len(window) < 2 * workers:
+                while todo and len(window) <= 2 * workers:  # the awaited page and twice workers beyond it
                     window.append(asyncio.ensure_future(load(todo.popleft())))
-                yield await window.popleft()
+                page = await window[0]
+                window.popleft()
+                yield page
         finally:
             for task in window:
                 task.cancel()

@@ -91,12 +91,6 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
     if row.type == "TimeEntryItem":
         for task in _ids(old.get("Task"), new.get("Task")):
             task_time_spent(backend, task)
-    if row.type == "Task" and alive and before is None:
-        task_time_spent(backend, row.oid)
-    if row.type == "Milestone" and alive and before is None:
-        milestone_counts(backend, [row.oid])
-    if row.type == "DefectSuite" and alive and before is None:
-        defect_suite_counts(backend, [row.oid])
     if row.type == "Project" and alive and before is not None and old.get("State") != new.get("State"):
         owners = store.execute("SELECT owner FROM links WHERE attr = 'Projects' AND target = ?", [row.oid])
         milestone_counts(backend, [int(r[0]) for r in owners])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote
 
 WSAPI = re.compile(r"^/slm/webservice/v2\.[0x](?P<rest>/.*)?$", re.IGNORECASE)
@@ -32,6 +33,9 @@ class Request:
     base: str
     query_string: str = ""
     set_cookies: list[str] = field(default_factory=list)
+    # The entries of one batch share their request's ``workspace``/``project`` parameters: the
+    # objects those name are looked up once per batch (WSAPI handlers' ``_param_row``).
+    context_rows: dict[tuple[str, str], Any] | None = None
 
     def param(self, name: str, default: str | None = None) -> str | None:
         return self.params.get(name, self.params.get(name.lower(), default))

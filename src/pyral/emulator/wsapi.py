@@ -118,12 +118,17 @@ class Handlers:
         value = req.param(name)
         if not value or value.strip().lower() == "null":
             return None
+        memo = req.context_rows
+        if memo is not None and (name, value) in memo:
+            return memo[(name, value)]  # type: ignore[no-any-return]
         parsed = parse_ref(value)
         if parsed is None:
             raise errors.bad_reference(value)
         row = self.store.get(parsed[1])
         if row is None or row.type != type_name:
             raise WsapiError(f"Could not read: {type_name} {parsed[1]} does not exist")
+        if memo is not None:  # workspaces and projects are never deleted nor change type
+            memo[(name, value)] = row
         return row
 
     def _workspace(self, req: Request, principal: Principal) -> int | None:
@@ -791,11 +796,13 @@ class Handlers:
             return 200, envelopes.batch_result([], ['Cannot parse input stream: expected {"Batch": [ ... ]}'])
         # One commit per batch; each entry is its own savepoint; the Lookback history records
         # the batch as one write (one snapshot per artifact it changed).
+        context_rows: dict[tuple[str, str], Row] = {}
         with self.store.transaction(), service.recorded(self.backend, principal):
-            results = [self._batch_entry(req, principal, entry) for entry in entries]
+            results = [self._batch_entry(req, principal, entry, context_rows) for entry in entries]
         return 200, envelopes.batch_result(results)
 
-    def _batch_entry(self, req: Request, principal: Principal, entry: Any) -> dict[str, Any]:
+    def _batch_entry(self, req: Request, principal: Principal, entry: Any,
+                     context_rows: dict[tuple[str, str], Row]) -> dict[str, Any]:
         """Run one batch entry; a failure is reported in its result and undone on its own."""
         spec = entry.get("Entry") if isinstance(entry, dict) else None
         if not isinstance(spec, dict) or not isinstance(spec.get("Path"), str):
@@ -806,7 +813,7 @@ class Handlers:
             path = "/slm/webservice/v2.0/" + path.lstrip("/")
         sub_req = Request(method=method, path=path.split("?", 1)[0], params=dict(req.params),
                           body=json.dumps(spec.get("Body")).encode() if spec.get("Body") is not None else b"",
-                          headers=req.headers, cookies=req.cookies, base=req.base)
+                          headers=req.headers, cookies=req.cookies, base=req.base, context_rows=context_rows)
         sub_rt = route(method, sub_req.path)
         if sub_rt.kind in ("batch", "authorize", "schema", "control", "not_found", "bad_method"):
             return {"Errors": [f"Unsupported batch entry path: {spec['Path']}"], "Warnings": []}

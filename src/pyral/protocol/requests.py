@@ -224,7 +224,7 @@ def collection_change_request(target_path: str, collection: str, op: str,
 
 def batch_request(entries: Sequence[Mapping[str, Any]], *, key: str | None = None,
                   context: Sequence[tuple[str, str]] = (),
-                  fetch: str = "FormattedID,Name,ObjectID") -> Request:
+                  fetch: str = "FormattedID,Name") -> Request:
     """``POST batch`` with body ``{"Batch": [{"Entry": {...}}, ...]}``."""
     params: list[tuple[str, str]] = []
     if key:

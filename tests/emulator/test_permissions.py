@@ -308,3 +308,20 @@ def test_only_workspace_admins_change_workspace_settings(world: World, type_name
     assert _ok(world.admin.get(path).json()) == before
     allowed = inner(world.clients["wsadmin"].post(path, json={type_name: {"Description": "by a ws admin"}}).json())
     assert allowed["Errors"] == [] and _ok(world.admin.get(path).json())["Description"] == "by a ws admin"
+
+
+def test_an_object_whose_owner_was_purged_is_seen_only_by_admins(world: World) -> None:
+    """docs/emulator.md: a post whose artifact was purged from the recycle bin answers to no project."""
+    scope = {"workspace": f"/workspace/{world.workspace}", "project": f"/project/{world.project}"}
+    defect = create_with(world.admin, "Defect", {"Name": "Purged owner"}, **scope)
+    post = create_with(world.admin, "ConversationPost", {"Artifact": defect["_ref"], "Text": "left behind"}, **scope)
+    path = f"{API}/conversationpost/{post['ObjectID']}"
+    assert _ok(world.clients["viewer"].get(path).json())["Text"] == "left behind"  # follows its artifact
+    assert _ok(world.admin.delete(defect["_ref"]).json())["Errors"] == []
+    entry = _ok(world.admin.get(f"{API}/recyclebinentry", params={
+        "workspace": f"/workspace/{world.workspace}", "query": '(Name = "Purged owner")'}).json())["Results"][0]
+    assert _ok(world.admin.delete(entry["_ref"]).json())["Errors"] == []
+    for role in ("editor", "viewer", "nobody"):
+        assert inner(world.clients[role].get(path).json())["Errors"] == ["Cannot find object to read"], role
+    for role in ("subadmin", "wsadmin"):
+        assert _ok(world.clients[role].get(path).json())["Text"] == "left behind", role

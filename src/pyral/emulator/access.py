@@ -267,6 +267,13 @@ class Policy:
         tdef = self.backend.catalog.get(row.type)
         return self.may_write(tdef.name if tdef else row.type, row.workspace, self.governing(row), own=row.oid)
 
+    def may_relink(self, owner: Row, attr: str) -> bool:
+        """May the principal change the links ``owner.attr``?  KB-192565: a milestone's Projects
+        list changes only for a caller who may write every project already on it."""
+        if self.sub_admin or owner.type != "Milestone" or attr != "Projects":
+            return True
+        return all(self.may_write("Project", owner.workspace, p) for p in self.backend.store.links(owner.oid, attr))
+
     def may_write(self, type_name: str, workspace: int | None, governing: int | None, *, own: int | None = None
                   ) -> bool:
         """May the principal write an object of ``type_name`` governed by ``governing``?"""

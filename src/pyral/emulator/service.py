@@ -435,6 +435,8 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
     linked: list[tuple[int, str, int]] = []  # (link owner, attribute, target) added
     with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
+        if spec.kind == "link":
+            _require_relink(ctx, owner, attr.name)
         child_t = schema.get(spec.child)
         for item in items:
             if isinstance(item, dict) and "_ref" not in item:
@@ -477,6 +479,8 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
     linked: list[tuple[int, str, int]] = []  # (link owner, attribute, target) removed
     with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
+        if spec.kind == "link":
+            _require_relink(ctx, owner, attr.name)
         for item in items:
             target = resolve_ref(ctx, None, item)
             _require_write(ctx, target, "update")
@@ -558,6 +562,14 @@ def _neighbour(ctx: WriteContext, workspace: int | None, key: str, *, before: bo
 def _require_sub_admin(ctx: WriteContext, action: str, tdef: TypeDef, oid: int | None = None) -> None:
     if ctx.principal is not None and not ctx.principal.sub_admin:
         raise errors.not_authorized(action, tdef.name, oid)
+
+
+def _require_relink(ctx: WriteContext, owner: Row, attr: str) -> None:
+    """Refuse a change of the links ``owner.attr`` the access module does not allow."""
+    if ctx.principal is None or access.policy(ctx.backend, ctx.principal).may_relink(owner, attr):
+        return
+    tdef = ctx.backend.catalog.get(owner.type)
+    raise errors.not_authorized("update", tdef.name if tdef else owner.type, owner.oid)
 
 
 def _require_write(ctx: WriteContext, row: Row, action: str) -> None:
@@ -911,6 +923,7 @@ def _set_collections(ctx: WriteContext, tdef: TypeDef, row: Row, colls: dict[Att
         for target in targets:  # as for collection add/remove: rights on both sides
             _require_write(ctx, target, "update")
         if spec.kind == "link":
+            _require_relink(ctx, row, attr.name)
             before = ctx.store.links(row.oid, attr.name)
             ctx.store.set_links(row.oid, attr.name, [t.oid for t in targets])
             derive.after_links_change(ctx.backend, row.oid, attr.name, [*before, *(t.oid for t in targets)])

@@ -174,6 +174,27 @@ def test_only_subscription_admins_manage_users_and_workspaces(world: World) -> N
     assert users["QueryResult"]["TotalResultCount"] == 0
 
 
+def test_users_update_only_themselves_and_never_delete_users(world: World) -> None:
+    def me(role: str) -> dict[str, Any]:
+        return world.clients[role].get(f"{API}/user", params={"fetch": "ObjectID,DisplayName,UserProfile"}).json()["User"]
+
+    editor, viewer = me("editor"), me("viewer")
+    profile = editor["UserProfile"]["_ref"].rsplit("/", 1)[1]
+    own = world.clients["editor"].post(f"{API}/user/{editor['ObjectID']}",
+                                       json={"User": {"DisplayName": "Ed Itor"}}).json()["OperationResult"]
+    assert own["Errors"] == [] and own["Object"]["DisplayName"] == "Ed Itor"
+    own_profile = world.clients["editor"].post(f"{API}/userprofile/{profile}",
+                                               json={"UserProfile": {"TimeZone": "Europe/Paris"}}).json()
+    assert own_profile["OperationResult"]["Errors"] == []
+    other = world.clients["editor"].post(f"{API}/user/{viewer['ObjectID']}",
+                                         json={"User": {"DisplayName": "Hijacked"}}).json()["OperationResult"]
+    assert other["Errors"] == [f"Not authorized to update: User {viewer['ObjectID']}"]
+    gone = world.clients["editor"].delete(f"{API}/user/{editor['ObjectID']}").json()["OperationResult"]
+    assert gone["Errors"] == [f"Not authorized to delete: User {editor['ObjectID']}"]
+    assert me("viewer")["DisplayName"] == viewer["DisplayName"]
+    assert me("editor")["DisplayName"] == "Ed Itor"
+
+
 def test_projects_are_filtered_by_visibility(world: World) -> None:
     def names(role: str) -> set[str]:
         body = world.clients[role].get(f"{API}/project", params={"workspace": f"/workspace/{world.workspace}",

@@ -1,7 +1,9 @@
 """The first ``createMultiple``/``updateMultiple`` of a new ``Rally``: now against before, in one run.
 
-Before this change a batch write read the whole workspace schema first (megabytes the emulator
-renders and the client parses); now it reads its one type's TypeDefinition and ``Attributes``.
+Before a batch write read the whole workspace schema first (megabytes the emulator renders and
+the client parses); then its one type's TypeDefinition and ``Attributes``; now a batch whose
+items name only long-standing built-in attributes exactly (``Name``, ``Notes`` here) reads
+nothing first (``pyral.protocol.batch_attributes``).
 "before" is reproduced in the same run by making the new instance read the workspace schema
 first, as the old code did, inside the timed span.  Raw = one plain httpx ``POST batch`` with
 ``fetch=FormattedID,Name``.  Usage: ``python benchmarks/batch_first_call.py [--bulk 500] [--reps 3]``.

@@ -95,6 +95,7 @@ def test_config_option_file(clean_env: Path, emulator: Any, run: Any) -> None:
 def test_config_option_missing_file(clean_env: Path, run: Any) -> None:
     result = run("workspaces", "--config", "nope.cfg")
     assert result.exit_code == 2
+    assert "Error: Invalid value for '--config': File 'nope.cfg' does not exist." in result.stderr
 
 
 def test_user_config_file_honours_xdg(clean_env: Path, emulator: Any, run: Any) -> None:
@@ -124,6 +125,7 @@ def test_precedence(clean_env: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def test_group_level_options(clean_env: Path, emulator: Any, run: Any) -> None:
     result = run("--server", emulator.url, "--apikey", emulator.admin_api_key, "workspaces", "--format", "csv")
     assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[1].startswith("Default Workspace,")  # connected with the group's options
 
 
 def test_unreachable_server(clean_env: Path, run: Any) -> None:

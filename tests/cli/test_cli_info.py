@@ -71,5 +71,7 @@ def test_allowed(emu: Any, run: Any) -> None:
 
 
 def test_allowed_errors(emu: Any, run: Any) -> None:
-    assert run("allowed", "Defect", "Colour").exit_code == 2
-    assert run("allowed", "Nope", "State").exit_code == 2
+    field = run("allowed", "Defect", "Colour")
+    assert field.exit_code == 2 and field.stderr == "Error: unknown field 'Colour' for Defect (see 'pyral typedef Defect')\n"
+    kind = run("allowed", "Nope", "State")
+    assert kind.exit_code == 2 and kind.stderr == "Error: unknown Rally type: Nope (see 'pyral types')\n"

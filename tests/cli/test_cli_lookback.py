@@ -79,6 +79,7 @@ def test_bad_credentials_exit_3(run: Run, emu: Any, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("APIKEY", "_not_a_key")
     result = run("lookback", "--find", "{}")
     assert result.exit_code == 3
+    assert result.stderr.startswith("Error: authentication failed: Invalid credentials") and "_not_a_key" not in result.stderr
 
 
 def _png_size(path: Path) -> tuple[int, int]:

@@ -12,8 +12,8 @@ from pyral import Rally
 from pyral.errors import RallyValidationError
 
 
-def test_ten_megabytes_round_trip(connect: Any, tmp_path: Any) -> None:
-    rally, _ = connect()
+def test_ten_megabytes_round_trip(connect_both: Any, tmp_path: Any) -> None:
+    rally, _ = connect_both()
     story = rally.create("Story", {"Name": "carries a big file"})
     data = os.urandom(10 * 1024 * 1024)
     path = tmp_path / "random.bin"
@@ -25,8 +25,8 @@ def test_ten_megabytes_round_trip(connect: Any, tmp_path: Any) -> None:
     assert got is not None and hashlib.sha256(got.Content).digest() == hashlib.sha256(data).digest()
 
 
-def test_sixty_megabytes_is_refused_before_anything_is_sent(connect: Any, tmp_path: Any) -> None:
-    rally, sent = connect()
+def test_sixty_megabytes_is_refused_before_anything_is_sent(connect_both: Any, tmp_path: Any) -> None:
+    rally, sent = connect_both()
     story = rally.create("Story", {"Name": "too big to carry"})
     path = tmp_path / "huge.bin"
     with open(path, "wb") as fh:

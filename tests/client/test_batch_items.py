@@ -1,4 +1,6 @@
-"""createMultiple/updateMultiple: every item accounted for, client-side problems per item."""
+"""createMultiple/updateMultiple: every item accounted for, client-side problems per item.
+
+Tests taking ``connect_both`` run against ``Rally`` and ``AsyncRally`` (tests/client/conftest.py)."""
 
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ import pytest
 from pyral.errors import RallyRESTAPIError
 
 
-def test_update_by_formatted_id_resolves_ids_in_one_query(connect: Any) -> None:
-    rally, sent = connect()
+def test_update_by_formatted_id_resolves_ids_in_one_query(connect_both: Any) -> None:
+    rally, sent = connect_both()
     made = rally.createMultiple("Story", [{"Name": f"bulk {i}"} for i in range(30)])
     assert len(made) == 30 and not made.failures
     before = len(sent.sent)
@@ -35,8 +37,8 @@ def test_update_by_formatted_id_resolves_ids_in_one_query(connect: Any) -> None:
     assert story.Notes == "note 5"
 
 
-def test_mixed_valid_and_invalid_creates(connect: Any) -> None:
-    rally, _ = connect()
+def test_mixed_valid_and_invalid_creates(connect_both: Any) -> None:
+    rally, _ = connect_both()
     items: list[dict[str, Any]] = [{"Name": f"ok {i}"} for i in range(10)]
     items[3] = {"Name": "bad ref", "Owner": "/user/1"}
     items[6] = {"Name": "bad state", "ScheduleState": "Sleeping"}
@@ -48,8 +50,8 @@ def test_mixed_valid_and_invalid_creates(connect: Any) -> None:
     assert made.failures[2][2] == ["unknown attribute Nonsense"]
 
 
-def test_a_thousand_items_in_one_create_multiple(connect: Any) -> None:
-    rally, _ = connect()
+def test_a_thousand_items_in_one_create_multiple(connect_both: Any) -> None:
+    rally, _ = connect_both()
     items: list[dict[str, Any]] = [{"Name": f"k{i}", "PlanEstimate": i % 5, "Blocked": i % 2 == 0,
                                     "Notes": "bulk", "Iteration": None} for i in range(1000)]
     bad = {5: {"Name": "k5", "ScheduleState": "Dreaming"}, 333: {"Name": "k333", "PlanEstimate": "many"},
@@ -68,8 +70,8 @@ def test_a_thousand_items_in_one_create_multiple(connect: Any) -> None:
     assert rally.get("Story", query='Notes contains "bulk"', project=None, pagesize=1).resultCount == 996
 
 
-def test_delete_can_say_why_rally_refused(connect: Any) -> None:
-    admin, _ = connect()
+def test_delete_can_say_why_rally_refused(connect_both: Any) -> None:
+    admin, _ = connect_both()
     tag = admin.create("Tag", {"Name": "keep me"})
     assert admin.delete("Tag", tag.oid) is False  # upstream's answer: Tags are not deletable
     with pytest.raises(RallyRESTAPIError, match="Unable to delete the Tag: Cannot delete an object of type Tag"):
@@ -110,9 +112,9 @@ def test_batches_are_as_few_as_rally_accepts_and_sent_together(connect: Any) -> 
     assert sent.lines()[before:] == ["POST batch"] * 3
 
 
-def test_batch_reads_only_its_type_schema_once_per_instance(connect: Any) -> None:
+def test_batch_reads_only_its_type_schema_once_per_instance(connect_both: Any) -> None:
     """A batch needs one type's attributes, not the megabytes of the whole workspace schema."""
-    rally, sent = connect()
+    rally, sent = connect_both()
     before = len(sent.sent)
     items: list[dict[str, Any]] = [{"name": f"s{i}", "notes": "lower-case names"} for i in range(5)]
     items.append({"Name": "bad", "Fabulote": 1})

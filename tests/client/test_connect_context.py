@@ -14,8 +14,8 @@ from pyral.errors import RallyAuthError, RallyConnectionError, RallyContextError
 from pyral.restapi import RallyRESTAPIError as RestRESTAPIError
 
 
-def test_connect_with_apikey_costs_one_request(connect: Any) -> None:
-    rally, sent = connect()
+def test_connect_with_apikey_costs_one_request(connect_both: Any) -> None:
+    rally, sent = connect_both()
     assert sent.lines() == ["GET user"]
     assert rally.getWorkspace().Name == "Default Workspace"
     assert rally.getProject().Name == "Sample Project"
@@ -92,27 +92,29 @@ def _alt_setup(rally: Rally) -> None:
     rally.create("Project", {"Name": "Salamandra", "Parent": top.ref})
 
 
-def test_named_projects_and_inflation(connect: Any, rally: Rally) -> None:
+def test_named_projects_and_inflation(connect_both: Any, both: Any) -> None:
+    rally = both
     _alt_setup(rally)
     for project in ("Sample Project", "My Project"):
-        other, _ = connect(project=project)
+        other, _ = connect_both(project=project)
         assert other.getProject().Name == project and other._wpCacheStatus() == "minimal"
     with pytest.raises(RallyContextError) as exc:
-        connect(project="Halfling Leaf Pipe")
+        connect_both(project="Halfling Leaf Pipe")
     assert str(exc.value) == ("The current Workspace 'Default Workspace' does not contain an accessible "
                               "Project with the name of 'Halfling Leaf Pipe'")
     with pytest.raises(RallyContextError) as exc:
-        connect(workspace="Alt WS", project="Barney Rubble")
+        connect_both(workspace="Alt WS", project="Barney Rubble")
     assert "The current Workspace 'Alt WS' does not contain an accessible Project" in str(exc.value)
     with pytest.raises(RallyContextError, match="Specified workspace of 'Nowhere' either does not exist"):
-        connect(workspace="Nowhere")
+        connect_both(workspace="Nowhere")
 
 
-def test_bug_10_7_context_fixes(connect: Any, rally: Rally, capsys: Any) -> None:
+def test_bug_10_7_context_fixes(connect_both: Any, both: Any, capsys: Any) -> None:
+    rally = both
     _alt_setup(rally)
     # project=None (what apps pass when a setting is empty): the user's defaults, not a TypeError
     for kwargs in ({"project": None}, {"workspace": None, "project": None}):
-        defaults, sent = connect(**kwargs)
+        defaults, sent = connect_both(**kwargs)
         assert sent.lines() == ["GET user"]  # the defaults come with the user: one request
         assert defaults.getWorkspace().Name == "Default Workspace"
         assert defaults.getProject().Name == "Sample Project"
@@ -120,20 +122,21 @@ def test_bug_10_7_context_fixes(connect: Any, rally: Rally, capsys: Any) -> None
         assert f"project=project/{defaults.getProject().oid}&" in str(sent.sent[-1].url)
         assert len(sent.sent) == 2
     # workspace=None: default workspace, no bogus warning
-    connect(workspace=None)
+    connect_both(workspace=None)
     assert "Unable to use your workspace" not in capsys.readouterr().err
     # non-default workspace without project: that workspace's first project, not an error
-    alt, _ = connect(workspace="Alt WS", warn=False)
+    alt, _ = connect_both(workspace="Alt WS", warn=False)
     assert alt.getProject().Name == "Alpha" and alt._wpCacheStatus() == "narrow"
     # the error names the real project
     with pytest.raises(RallyContextError, match="'Nope'"):
-        connect(workspace="Alt WS", project="Nope")
+        connect_both(workspace="Alt WS", project="Nope")
 
 
-def test_project_paths(connect: Any, rally: Rally) -> None:
+def test_project_paths(connect_both: Any, both: Any) -> None:
+    rally = both
     _alt_setup(rally)
     path = "Arctic // Corral // Salamandra"
-    deep, _ = connect(project=path)
+    deep, _ = connect_both(project=path)
     assert deep.getProject().Name == path
     assert deep.getProject(path).Name == path
     assert len(list(rally.get("Project", query='Name = "Salamandra"', project=None))) == 2
@@ -146,7 +149,8 @@ def test_project_paths(connect: Any, rally: Rally) -> None:
         rally.setProject("Arctic // Nope")
 
 
-def test_set_workspace_and_project(connect: Any, rally: Rally) -> None:
+def test_set_workspace_and_project(connect_both: Any, both: Any) -> None:
+    rally = both
     _alt_setup(rally)
     ws0 = rally.getWorkspace()
     rally.setWorkspace("Alt WS")
@@ -168,14 +172,15 @@ def test_set_workspace_and_project(connect: Any, rally: Rally) -> None:
     names = [w.Name for w in rally.getWorkspaces()]
     assert names == sorted(names) and "Alt WS" in names
     assert [p.Name for p in rally.getProjects("Alt WS")] == ["Alpha", "Beta"]
-    iso, _ = connect(isolated_workspace=True)
+    iso, _ = connect_both(isolated_workspace=True)
     with pytest.raises(RallyContextError) as exc:
         iso.setWorkspace("Alt WS")
     assert str(exc.value) == "No reset of of the Workspace is permitted when the isolated_workspace option is specified"
     iso.setWorkspace("Default Workspace")  # same workspace: allowed
 
 
-def test_per_call_workspace_and_project(rally: Rally) -> None:
+def test_per_call_workspace_and_project(both: Any) -> None:
+    rally = both
     _alt_setup(rally)
     rally.create("Story", {"Name": "in sample"})
     alt_story = rally.create("Story", {"Name": "in alpha"}, workspace="Alt WS", project="Alpha")
@@ -189,7 +194,8 @@ def test_per_call_workspace_and_project(rally: Rally) -> None:
         rally.get("Story", project="Nope")
 
 
-def test_subscription_and_context_identity(emu: Any, rally: Rally) -> None:
+def test_subscription_and_context_identity(emu: Any, both: Any) -> None:
+    rally = both
     assert rally.subscriptionName() == "Emulated Subscription"
     ctx = rally.contextHelper.currentContext()
     assert ctx == rally.contextHelper.currentContext()
@@ -213,7 +219,8 @@ def _resource_url(rally: Rally, entity: str, **kwargs: Any) -> str:
     return f"{rally.service_url}/{resource.build()}"
 
 
-def test_upstream_context_url_checks(rally: Rally) -> None:
+def test_upstream_context_url_checks(both: Any) -> None:
+    rally = both
     _alt_setup(rally)
     context1 = rally.contextHelper.currentContext()
     workspace, project = rally.getWorkspace(), rally.getProject()

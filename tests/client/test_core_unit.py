@@ -82,10 +82,10 @@ def test_official_names(rally: Rally) -> None:
         rally.create("Story", {"Name": "x", "Bogus": 1})
 
 
-def test_credentials_never_shown(emu: Any, connect: Any) -> None:
+def test_credentials_never_shown(emu: Any, connect_both: Any) -> None:
     req = proto.create_request("defect", "Defect", {"Name": "x"}, key="SECRET-TOKEN")
     assert "SECRET-TOKEN" not in req.resource() + repr(req) and "key=%2A%2A%2A" in req.resource()
-    rally, sent = connect(user=emu.admin_user, password=emu.admin_password)
+    rally, sent = connect_both(user=emu.admin_user, password=emu.admin_password)
     story = rally.create("Story", {"Name": "y"})
     token = rally.obtainSecurityToken()
     assert token and any(r.url.params.get("key") == token for r in sent.sent)  # it was really used

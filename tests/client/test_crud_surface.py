@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+from async_portal import loaded
 
 from pyral import Rally
 from pyral.errors import (
@@ -119,15 +120,16 @@ def test_one_instance_from_eight_threads(connect: Any) -> None:
     assert sent.lines().count("GET workspace/" + str(rally.getWorkspace().oid)) == 1  # schema once
 
 
-def test_collection_items(rally: Rally) -> None:
+def test_collection_items(both: Any) -> None:
+    rally = both
     story = rally.create("Story", {"Name": "tagged"})
     tags = [rally.create("Tag", {"Name": f"tag{i}"}) for i in range(2)]
     again = rally.addCollectionItems(story, "Tags", tags)
-    assert sorted(t.Name for t in again.Tags) == ["tag0", "tag1"]
+    assert sorted(t.Name for t in loaded(rally, again, "Tags").Tags) == ["tag0", "tag1"]
     resp = rally.dropCollectionItems(again, "Tags", tags[:1])
     assert resp is not None and not resp.errors
     fresh = rally.get("Story", fetch="Name,Tags", query='Name = "tagged"', instance=True)
-    assert [t.Name for t in fresh.Tags] == ["tag1"]
+    assert [t.Name for t in loaded(rally, fresh, "Tags").Tags] == ["tag1"]
     with pytest.raises(RallyRESTAPIError, match="same type"):
         rally.addCollectionItems(story, "Tags", [tags[0], story])
 
@@ -157,7 +159,8 @@ def test_ranking(both: Any) -> None:
         rally.rankToTop(rally.getProject())
 
 
-def test_attachments(rally: Rally, tmp_path: Any) -> None:
+def test_attachments(both: Any, tmp_path: Any) -> None:
+    rally = both
     story = rally.create("Story", {"Name": "with files"})
     path = tmp_path / "notes.txt"
     path.write_bytes(b"line one\nline two\n")
@@ -173,11 +176,11 @@ def test_attachments(rally: Rally, tmp_path: Any) -> None:
     assert rally.getAttachment(story, "missing.txt") is None
     assert rally.addAttachment(story, str(path)).oid == att.oid  # same name: existing one returned
     after = rally.deleteAttachment(story, "notes.txt")
-    assert [a.Name for a in after.Attachments] == ["pic.png"]
+    assert [a.Name for a in loaded(rally, after, "Attachments").Attachments] == ["pic.png"]
 
 
-def test_attachment_size_limit_checked_client_side(connect: Any, tmp_path: Any) -> None:
-    rally, sent = connect()
+def test_attachment_size_limit_checked_client_side(connect_both: Any, tmp_path: Any) -> None:
+    rally, sent = connect_both()
     story = rally.create("Story", {"Name": "big"})
     big = tmp_path / "big.bin"
     with open(big, "wb") as fh:
@@ -226,12 +229,12 @@ def test_create_and_update_multiple(both: Any) -> None:
     assert [d["Name"] for d in by_dict] == ["m1!", "m2!"]
 
 
-def test_users(emu: Any, connect: Any) -> None:
-    rally, sent = connect()
+def test_users(emu: Any, connect_both: Any) -> None:
+    rally, sent = connect_both()
     rally.create("User", {"UserName": "yeti@x.com", "EmailAddress": "yeti@x.com", "DisplayName": "Yeti"})
     me = rally.getUserInfo(username=emu.admin_user)
     assert len(me) == 1 and me[0].UserName == emu.admin_user
-    assert me[0].UserProfile.DefaultWorkspace.Name == "Default Workspace"
+    assert loaded(rally, me[0].UserProfile, "DefaultWorkspace").DefaultWorkspace.Name == "Default Workspace"
     assert rally.getUserInfo(oid=me[0].oid).UserName == emu.admin_user
     assert [u.UserName for u in rally.getUserInfo(name="Yeti")] == ["yeti@x.com"]
     sent.reset()
@@ -239,7 +242,7 @@ def test_users(emu: Any, connect: Any) -> None:
     assert sorted(u.UserName for u in users) == sorted([emu.admin_user, "yeti@x.com"])
     assert len(sent.sent) == 1  # one query, no profile join, no workspace switching
     admin = next(u for u in users if u.UserName == emu.admin_user)
-    assert admin.UserProfile.DefaultProject.Name == "Sample Project"
+    assert loaded(rally, admin.UserProfile, "DefaultProject").DefaultProject.Name == "Sample Project"
     with pytest.raises(RallyRESTAPIError, match="No specification"):
         rally.getUserInfo()
 
@@ -281,7 +284,8 @@ def test_logging_redacts_credentials(emu: Any) -> None:
     assert not stream.closed and text.count("GET HierarchicalRequirement") == 1
 
 
-def test_warnings_toggle(rally: Rally) -> None:
+def test_warnings_toggle(both: Any) -> None:
+    rally = both
     assert rally.warningsEnabled() is True
     rally.disableWarnings()
     assert rally.warningsEnabled() is False

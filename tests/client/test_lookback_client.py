@@ -130,6 +130,9 @@ def test_transitions_of_a_field(connect_both: Connect, emu: Any) -> None:
     accepted = rally.lookback_transitions("ScheduleState", date(2024, 3, 1), date(2024, 3, 8),
                                           {"ObjectID": a}, to_value="Accepted")
     assert [(t.before, t.after) for t in accepted] == [("In-Progress", "Accepted")]
+    left = rally.lookback_transitions("ScheduleState", T0, T0 + timedelta(days=10), {"ObjectID": a},
+                                      from_value="Defined")
+    assert [(t.before, t.after) for t in left] == [("Defined", "In-Progress")]
     assert accepted[0].user is not None and isinstance(accepted[0].snapshot, Snapshot)
     estimates = rally.lookback_transitions("PlanEstimate", T0 + timedelta(hours=1), T0 + timedelta(days=10),
                                            {"ObjectID": a}, hydrate=False)

@@ -157,6 +157,8 @@ def test_common_questions_as_finds() -> None:
     assert found == {"Project": 5, "_PreviousValues.ScheduleState": {"$exists": True},
                      "_ValidFrom": {"$gte": "2024-03-01T00:00:00.000Z", "$lt": "2024-03-08T00:00:00.000Z"},
                      "ScheduleState": "Accepted"}
+    assert lbp.transitions_find({}, "State", "2024-03-01", "2024-03-02", from_value="Open")[
+        "_PreviousValues.State"] == "Open"
     with pytest.raises(ValueError, match="one field name"):
         lbp.transitions_find({}, "_PreviousValues.State", "a", "b")
 

@@ -173,8 +173,8 @@ def test_collections_are_fetched_hydrated(connect: Any) -> None:
     assert empty.Tasks == []
 
 
-def test_hydration_mode_belongs_to_each_response(connect: Any) -> None:
-    rally, sent = connect()
+def test_hydration_mode_belongs_to_each_response(connect_both: Any) -> None:
+    rally, _ = connect_both()
     seed_stories(rally, 3)
     shells = rally.get("Story", fetch=False)
     full = rally.get("Story", fetch=True)
@@ -195,7 +195,8 @@ def test_instance_keyword(both: Any) -> None:
     assert isinstance(getattr(many, "_response", many), ResultPages)
 
 
-def test_portfolio_items_and_refs(rally: Rally) -> None:
+def test_portfolio_items_and_refs(both: Any) -> None:
+    rally = both
     feature = rally.create("Feature", {"Name": "F one"})
     assert isinstance(feature, PortfolioItem) and type(feature).__name__ == "PortfolioItem_Feature"
     assert feature._type == "PortfolioItem/Feature" and feature.typePath == "PortfolioItem/Feature"
@@ -230,7 +231,8 @@ def test_get_collection_with_any_host(emu: Any, both: Any) -> None:
     assert all(p.details().startswith("Project") for p in projects)
 
 
-def test_details_and_attributes(rally: Rally) -> None:
+def test_details_and_attributes(both: Any) -> None:
+    rally = both
     story = rally.create("Story", {"Name": "detailed", "Description": "x"})
     text = story.details()
     assert text.splitlines()[0] == "HierarchicalRequirement" and "Name" in text

@@ -36,19 +36,20 @@ def test_verify_ssl_cert_accepts_a_ca_bundle(tls_emulator: Any) -> None:
         assert rally.getProject().Name == "Sample Project"
 
 
-def test_warn_controls_context_warnings(connect: Any, rally: Rally, capsys: Any) -> None:
+def test_warn_controls_context_warnings(connect_both: Any, both: Any, capsys: Any) -> None:
+    rally = both
     ws = rally.create("Workspace", {"Name": "WS2"})
     rally.create("Project", {"Name": "Only", "Workspace": ws.ref})
     capsys.readouterr()
-    connect(workspace="WS2", warn=False)
+    connect_both(workspace="WS2", warn=False)
     assert capsys.readouterr().err == ""
-    loud, _ = connect(workspace="WS2")
+    loud, _ = connect_both(workspace="WS2")
     assert "Default project changed to 'Only'" in capsys.readouterr().err
     assert loud.warningsEnabled()
 
 
-def test_find_is_get_and_scoping_params(connect: Any) -> None:
-    rally, sent = connect()
+def test_find_is_get_and_scoping_params(connect_both: Any) -> None:
+    rally, sent = connect_both()
     rally.create("Story", {"Name": "found"})
     sent.reset()
     got = rally.find("Story", fetch="Name", query='Name = "found"', projectScopeUp=True,
@@ -59,8 +60,8 @@ def test_find_is_get_and_scoping_params(connect: Any) -> None:
     assert params["project"] == rally.getProject().ref
 
 
-def test_response_attributes_and_iteration(connect: Any) -> None:
-    rally, _ = connect()
+def test_response_attributes_and_iteration(connect_both: Any) -> None:
+    rally, _ = connect_both()
     rally.createMultiple("Story", [{"Name": f"r{i}"} for i in range(5)])
     resp = rally.get("Story", fetch="Name", order="Name", pagesize=2)
     assert (resp.status_code, resp.resultCount, resp.startIndex, resp.pageSize) == (200, 5, 1, 2)
@@ -128,9 +129,9 @@ def test_enable_logging_attrget_append(emu: Any, connect: Any, tmp_path: Path) -
     assert emu.admin_api_key not in path.read_text()
 
 
-def test_api_key_never_in_logs_or_errors(emu: Any, connect: Any) -> None:
+def test_api_key_never_in_logs_or_errors(emu: Any, connect_both: Any) -> None:
     stream = io.StringIO()
-    rally, _ = connect()
+    rally, _ = connect_both()
     rally.enableLogging(stream, attrget=True)
     rally.create("Story", {"Name": "x"})
     rally.get("Story").next().Name  # noqa: B018 - a lazy load

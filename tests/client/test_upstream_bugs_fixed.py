@@ -49,11 +49,12 @@ def _tree(rally: Rally) -> None:
 # -- performance and N+1 --------------------------------------------------------------------------
 
 
-def test_01_connect_round_trips(connect: Any, rally: Rally) -> None:
+def test_01_connect_round_trips(connect_both: Any, both: Any) -> None:
+    rally = both
     _tree(rally)
-    plain, sent = connect()  # isolated_workspace=False (the default): no workspace list
+    plain, sent = connect_both()  # isolated_workspace=False (the default): no workspace list
     assert _paths(sent) == ["GET user"]
-    path, sent = connect(project="Arctic // Corral // Salamandra")
+    path, sent = connect_both(project="Arctic // Corral // Salamandra")
     assert _paths(sent) == ["GET user", f"GET workspace/{path.getWorkspace().oid}/Projects"]  # walked once
     assert path.getProject().Name == "Arctic // Corral // Salamandra"
     sent.reset()
@@ -61,8 +62,8 @@ def test_01_connect_round_trips(connect: Any, rally: Rally) -> None:
     assert _paths(sent) == ["GET subscription/" + _paths(sent)[0].split("/")[1] + "/Workspaces"]
 
 
-def test_02_no_allowed_values_requests_per_type(connect: Any) -> None:
-    rally, sent = connect()
+def test_02_no_allowed_values_requests_per_type(connect_both: Any) -> None:
+    rally, sent = connect_both()
     sent.reset()
     defect = rally.create("Defect", {"Name": "d", "Severity": "Cosmetic", "Priority": "Normal"})
     rally.update("Defect", {"ObjectID": defect.oid, "State": "Open"})
@@ -105,8 +106,8 @@ def test_04_hydration_is_per_response_and_partial_fetch_lazy_loads(connect: Any)
         _ = partial.NoSuchField
 
 
-def test_05_get_all_users_is_one_paged_query(connect: Any) -> None:
-    rally, sent = connect(timeout=12.0)
+def test_05_get_all_users_is_one_paged_query(connect_both: Any) -> None:
+    rally, sent = connect_both(timeout=12.0)
     for i in range(5):
         rally.create("User", {"UserName": f"u{i}@x.com", "EmailAddress": f"u{i}@x.com"})
     sent.reset()
@@ -120,7 +121,8 @@ def test_05_get_all_users_is_one_paged_query(connect: Any) -> None:
 # -- correctness ----------------------------------------------------------------------------------
 
 
-def test_06_one_rally_rest_api_error_class(rally: Rally) -> None:
+def test_06_one_rally_rest_api_error_class(both: Any) -> None:
+    rally = both
     assert pyral.RallyRESTAPIError is pyral.context.RallyRESTAPIError is pyral.restapi.RallyRESTAPIError
     assert pyral.RallyRESTAPIError is pyral.errors.RallyRESTAPIError
     with pytest.raises(pyral.context.RallyRESTAPIError):
@@ -129,24 +131,26 @@ def test_06_one_rally_rest_api_error_class(rally: Rally) -> None:
         rally.setProject("nowhere")
 
 
-def test_07_context_setup_fixes(connect: Any, rally: Rally, capsys: Any) -> None:
+def test_07_context_setup_fixes(connect_both: Any, both: Any, capsys: Any) -> None:
+    rally = both
     _tree(rally)
-    defaults, sent = connect(project=None)  # upstream: TypeError; here: the user's defaults
+    defaults, sent = connect_both(project=None)  # upstream: TypeError; here: the user's defaults
     assert defaults.getProject().Name == "Sample Project"
     defaults.get("Story", project=None)  # per call, None still means no project scoping
     assert "project" not in sent.sent[-1].url.params
-    connect(workspace=None)  # upstream: a bogus warning
+    connect_both(workspace=None)  # upstream: a bogus warning
     assert "Unable to use your workspace" not in capsys.readouterr().err
-    other, _ = connect(workspace="WS2", warn=False)  # upstream: fails without a same-named project
+    other, _ = connect_both(workspace="WS2", warn=False)  # upstream: fails without a same-named project
     assert other.getProject().Name == "Alpha"
     with pytest.raises(RallyContextError, match="'Nope'"):  # upstream said 'None'
-        connect(workspace="WS2", project="Nope")
-    deep, _ = connect(project="Arctic // Corral")  # upstream: NameError, current project never set
+        connect_both(workspace="WS2", project="Nope")
+    deep, _ = connect_both(project="Arctic // Corral")  # upstream: NameError, current project never set
     assert deep.getProject().Name == "Arctic // Corral"
     assert deep.contextHelper.currentProjectRef() == rally.getProject("Arctic // Corral").ref
 
 
-def test_08_delete_by_instance_and_any_formatted_id(rally: Rally) -> None:
+def test_08_delete_by_instance_and_any_formatted_id(both: Any) -> None:
+    rally = both
     defect = rally.create("Defect", {"Name": "d"})
     feature = rally.create("Feature", {"Name": "f"})
     story = rally.create("Story", {"Name": "s"})
@@ -162,8 +166,8 @@ def test_08_delete_by_instance_and_any_formatted_id(rally: Rally) -> None:
     assert rally.delete("Story", story.oid) is True
 
 
-def test_09_batch_values_reach_rally_and_failures_are_reported(connect: Any) -> None:
-    rally, sent = connect()
+def test_09_batch_values_reach_rally_and_failures_are_reported(connect_both: Any) -> None:
+    rally, sent = connect_both()
     owner = rally.getUserInfo(username=rally.user_name)[0]
     items = [
         {"Name": "typed", "Severity": "Cosmetic", "State": "Open", "TargetDate": "2030-01-02",
@@ -181,8 +185,8 @@ def test_09_batch_values_reach_rally_and_failures_are_reported(connect: Any) -> 
         rally.createMultiple("Defect", items, raise_on_error=True)
 
 
-def test_10_children_are_greased(connect: Any) -> None:
-    rally, sent = connect()
+def test_10_children_are_greased(connect_both: Any) -> None:
+    rally, sent = connect_both()
     parent = rally.create("Story", {"Name": "parent"})
     kids = [rally.create("Story", {"Name": f"kid{i}"}) for i in range(2)]
     sent.reset()
@@ -191,7 +195,8 @@ def test_10_children_are_greased(connect: Any) -> None:
     assert body == {"HierarchicalRequirement": {"Children": [{"_ref": k.ref} for k in kids]}}
 
 
-def test_11_entity_names_case_insensitive_and_only_entities(rally: Rally) -> None:
+def test_11_entity_names_case_insensitive_and_only_entities(both: Any) -> None:
+    rally = both
     rally.create("Defect", {"Name": "d"})
     for name in ("defect", "DEFECT", "dEfEcT"):
         assert rally.get(name).resultCount == 1
@@ -203,7 +208,8 @@ def test_11_entity_names_case_insensitive_and_only_entities(rally: Rally) -> Non
             getEntityName(not_an_entity)
 
 
-def test_12_error_responses_have_paging_fields(rally: Rally) -> None:
+def test_12_error_responses_have_paging_fields(both: Any) -> None:
+    rally = both
     resp = rally.get("Story", query="Bogosity = 3")
     assert resp.errors and resp.resultCount == 0
     assert isinstance(resp.startIndex, int) and isinstance(resp.pageSize, int)
@@ -229,7 +235,8 @@ def test_13_network_error_while_paging_raises(connect: Any) -> None:
         list(failing.get("Story", fetch="Name", pagesize=2, threads=4))
 
 
-def test_14_schema_refs_by_segments_and_connection_details(rally: Rally) -> None:
+def test_14_schema_refs_by_segments_and_connection_details(both: Any) -> None:
+    rally = both
     item = rally.typedef("Story")
     assert item.ref.startswith("typedefinition/") and item.ref.split("/")[1].isdigit()
     assert len(item.Attributes) >= 5
@@ -251,8 +258,8 @@ def test_15_instance_keyword(rally: Rally) -> None:
     assert isinstance(rally.get("Story", instance=True), RallyRESTResponse)
 
 
-def test_16_start_and_pagesize_validated(connect: Any) -> None:
-    rally, sent = connect()
+def test_16_start_and_pagesize_validated(connect_both: Any) -> None:
+    rally, sent = connect_both()
     sent.reset()
     for bad in ({"start": 0}, {"start": -5}, {"start": "x"}, {"pagesize": 0}, {"pagesize": "many"},
                 {"pagesize": "x"}, {"pagesize": None}, {"limit": -1}):
@@ -269,7 +276,8 @@ def test_16_start_and_pagesize_validated(connect: Any) -> None:
     assert [s.Name for s in rally.get("Story", fetch="Name", order="Name", start=4)] == ["s3", "s4"]
 
 
-def test_17_query_values_with_operators_and_special_characters(rally: Rally) -> None:
+def test_17_query_values_with_operators_and_special_characters(both: Any) -> None:
+    rally = both
     names = ["Fish & Chips", "C# + F#", "Rock and Roll", "this or that", "100% = done"]
     for name in names:
         rally.create("Story", {"Name": name})
@@ -291,8 +299,8 @@ def test_17_query_values_with_operators_and_special_characters(rally: Rally) -> 
     assert found(['Name contains "o"', 'Name contains "a"']) == ["Rock and Roll", "this or that"]
 
 
-def test_18_portfolio_item_refs_types_and_paths(connect: Any) -> None:
-    rally, sent = connect()
+def test_18_portfolio_item_refs_types_and_paths(connect_both: Any) -> None:
+    rally, sent = connect_both()
     features = [rally.create("Feature", {"Name": f"f{i}"}) for i in range(3)]
     f0 = features[0]
     assert isinstance(f0, PortfolioItem) and f0._type == "PortfolioItem/Feature"
@@ -365,8 +373,8 @@ def test_20_instances_share_no_state(connect: Any, rally: Rally) -> None:
     assert not hasattr(pyral.context, "_rallyCache")
 
 
-def test_21_python2_leftovers_gone(emu: Any, connect: Any) -> None:
-    rally, _ = connect(version="v1.42", server_ping=True)  # dead kwargs accepted and ignored
+def test_21_python2_leftovers_gone(emu: Any, connect_both: Any) -> None:
+    rally, _ = connect_both(version="v1.42", server_ping=True)  # dead kwargs accepted and ignored
     assert rally.version == "v2.0" and rally.service_url.endswith("/slm/webservice/v2.0")
     rally.create("Story", {"Name": "bytes ok"})
     assert [s.Name for s in rally.get("Story", fetch="Name", query=b'Name = "bytes ok"')] == ["bytes ok"]

@@ -23,8 +23,8 @@ def test_convenience_basics(rally: Rally) -> None:
     assert ws.State == "Open"  # a shell: lazy-loads the workspace
 
 
-def test_first_create_costs_schema_plus_create_only(connect: Any) -> None:
-    rally, sent = connect()
+def test_first_create_costs_schema_plus_create_only(connect_both: Any) -> None:
+    rally, sent = connect_both()
     sent.reset()
     rally.create("Defect", {"Name": "first", "Severity": "Cosmetic", "Priority": "Normal"})
     assert [line.split("?")[0] for line in sent.lines()] == [
@@ -43,7 +43,8 @@ def test_epic_under_feature_lazy_chain(rally: Rally) -> None:
     assert rally.delete("Epic", epic.FormattedID) is True
 
 
-def test_recycle_bin(rally: Rally) -> None:
+def test_recycle_bin(both: Any) -> None:
+    rally = both
     defect = rally.create("Defect", {"Name": "Gone but not forgotten with the wind"})
     assert rally.delete("Defect", defect.oid)
     entries = rally.get("RecycleBinEntry", fetch="ObjectID,ID,Name",
@@ -53,7 +54,8 @@ def test_recycle_bin(rally: Rally) -> None:
         rally.update("RecycleBinEntry", {"ObjectID": 1, "Name": "x"})
 
 
-def test_update_with_project_kwarg(rally: Rally) -> None:
+def test_update_with_project_kwarg(both: Any) -> None:
+    rally = both
     other = rally.create("Project", {"Name": "Bristol Bay Barons"})
     defect = rally.create("Defect", {"Name": "d", "Project": other.ref})
     with pytest.raises(RallyContextError) as exc:
@@ -65,8 +67,8 @@ def test_update_with_project_kwarg(rally: Rally) -> None:
     assert rally.update("Defect", {"FormattedID": defect.FormattedID, "State": "Open"}, project=None).State == "Open"
 
 
-def test_batch_values_are_not_type_checked_client_side(connect: Any) -> None:
-    rally, sent = connect()
+def test_batch_values_are_not_type_checked_client_side(connect_both: Any) -> None:
+    rally, sent = connect_both()
     done = rally.createMultiple("Story", [{"Name": "typed", "PlanEstimate": 3, "Project": rally.getProject().ref,
                                           "Ready": True, "Notes": "n"}])
     assert len(done) == 1 and not done.failures
@@ -76,8 +78,8 @@ def test_batch_values_are_not_type_checked_client_side(connect: Any) -> None:
     assert batch.url.params["workspace"].startswith("/workspace/")
 
 
-def test_children_lists_are_greased(connect: Any) -> None:
-    rally, sent = connect()
+def test_children_lists_are_greased(connect_both: Any) -> None:
+    rally, sent = connect_both()
     parent = rally.create("Story", {"Name": "parent"})
     child = rally.create("Story", {"Name": "child"})
     sent.reset()
@@ -86,7 +88,8 @@ def test_children_lists_are_greased(connect: Any) -> None:
     assert body == {"HierarchicalRequirement": {"Children": [{"_ref": child.ref}]}}
 
 
-def test_test_case_result_attachment(rally: Rally) -> None:
+def test_test_case_result_attachment(both: Any) -> None:
+    rally = both
     tc = rally.create("TestCase", {"Name": "tc", "Type": "Functional"})
     tcr = rally.create("TestCaseResult", {"TestCase": tc.ref, "Build": "27", "Verdict": "Pass",
                                           "Date": "2024-05-01T10:00:00.000Z"})

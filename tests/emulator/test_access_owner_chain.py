@@ -223,6 +223,11 @@ def test_dotted_paths_do_not_reveal_hidden_targets(world: World, linked: int, ro
     assert linked not in oids(world.users[role], f"(Requirement = {story_ref})")
     assert linked not in oids(world.admin, f"(Requirement != {story_ref})")
     assert linked in oids(world.users[role], f"(Requirement != {story_ref})")
+    unlinked = world.a1_objects["Defect"]  # no Requirement: != is NULL-aware, whoever asks, whatever the target
+    a1_story = world.ref("HierarchicalRequirement", world.a1_objects["HierarchicalRequirement"])
+    for target in (story_ref, a1_story):
+        assert unlinked in oids(world.admin, f"(Requirement != {target})")
+        assert unlinked in oids(world.users[role], f"(Requirement != {target})")
     assert linked not in oids(world.admin, "(Requirement = null)")
     assert linked in oids(world.users[role], "(Requirement = null)")
     assert linked in oids(world.admin, "(Requirement != null)")

@@ -145,3 +145,22 @@ def test_bad_input_is_refused_and_changes_nothing(wsapi: Wsapi, custom: dict) ->
                        "attributedefinition/-999999/AllowedQueryOperators"):
         assert wsapi.query(collection)["Errors"] == missing
     assert wsapi.fingerprint() == before
+
+
+def test_a_custom_attribute_outside_the_callers_workspaces_is_not_found(wsapi: Wsapi, custom: dict) -> None:
+    """Values and operators answer to their attribute's workspace (the access policy decides):
+    a user with no role in it gets the missing-object text, and nothing changes."""
+    wsapi.create("user", {"UserName": "outsider@example.com", "EmailAddress": "outsider@example.com"})
+    key = "_key_outsider_000000000000000000"
+    assert wsapi.request("PUT", "/emulator/users/outsider@example.com/credentials",
+                         json={"api_key": key}).status_code == 200
+    outsider = Wsapi(wsapi.emu, api_key=key)
+    try:
+        before = wsapi.fingerprint()
+        for name in ("AllowedValues", "AllowedQueryOperators"):
+            body = outsider.query(f"attributedefinition/{custom['ObjectID']}/{name}")
+            assert body["Errors"] == ["Cannot find object to read"] and body["Results"] == []
+        assert wsapi.rows(f"attributedefinition/{custom['ObjectID']}/AllowedValues")  # the admin still sees them
+        assert wsapi.fingerprint() == before
+    finally:
+        outsider.close()

@@ -155,7 +155,8 @@ def test_malformed_http_gets_400(make: Callable[..., Emulator], raw: bytes) -> N
             answer = sock.recv(4096)
         except ConnectionResetError:
             answer = b""
-    assert answer == b"" or answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    oversized = len(raw) > 100_000  # the server may reset before the client has sent it all
+    assert answer.startswith(b"HTTP/1.1 400") or (oversized and answer == b""), answer[:200]
     assert answered(emu, 1) == [200]
 
 

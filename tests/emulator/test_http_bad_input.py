@@ -89,6 +89,31 @@ def test_create_failing_late_leaves_nothing_and_keeps_sequences(wsapi: Wsapi) ->
     assert wsapi.create("defect", {"Name": "first real"})["FormattedID"] == "DE1"
 
 
+def test_a_batch_entry_failing_late_leaves_nothing_and_the_others_stand(wsapi: Wsapi) -> None:
+    """Each batch entry is undone on its own: a create failing at its collections leaves no row, no
+    link and no FormattedID behind, and the entries around it are written."""
+    tag = wsapi.create("tag", {"Name": "good"})
+    store = wsapi.emu.backend.store  # type: ignore[union-attr]
+    links = store.execute("SELECT count(*) FROM links")[0][0]
+
+    def entry(fields: dict[str, object]) -> dict[str, object]:
+        return {"Entry": {"Path": "/defect/create", "Method": "PUT", "Body": {"Defect": fields}}}
+
+    r = wsapi.request("POST", "batch", params={"fetch": "FormattedID,Name"}, json={"Batch": [
+        entry({"Name": "before"}),
+        entry({"Name": "late", "Tags": [{"_ref": tag["_ref"]}, {"_ref": "/tag/999999"}]}),
+        entry({"Name": "after"})]})
+    results = r.json()["BatchResult"]["Results"]
+    assert [res["Errors"] == [] for res in results] == [True, False, True] and "Object" not in results[1]
+    assert [res["Object"]["FormattedID"] for res in (results[0], results[2])] == ["DE1", "DE2"]
+    assert sorted(row["Name"] for row in wsapi.rows("defect", fetch="Name")) == ["after", "before"]
+    assert store.execute("SELECT count(*) FROM links")[0][0] == links  # no Tags link left by "late"
+    nested = {"Entry": {"Path": "/batch", "Method": "POST", "Body": {"Batch": [entry({"Name": "inner"})]}}}
+    r = wsapi.request("POST", "batch", json={"Batch": [nested]})
+    assert r.json()["BatchResult"]["Results"] == [{"Errors": ["Unsupported batch entry path: /batch"], "Warnings": []}]
+    assert wsapi.rows("defect", query='(Name = "inner")') == []
+
+
 def test_collection_add_with_a_bad_item_adds_nothing(wsapi: Wsapi) -> None:
     d = wsapi.create("defect", {"Name": "d"})
     tag = wsapi.create("tag", {"Name": "t"})

@@ -171,6 +171,9 @@ def test_at_a_date_and_current(lb: Lookback, wsapi: Wsapi, emulator: Emulator) -
     for day, state in enumerate(["Defined", "In-Progress", "Completed", "Accepted"]):
         rows = lb.results({**find, "__At": iso(T0 + timedelta(days=day, hours=1))}, fields=["ScheduleState"])
         assert rows == [{"ScheduleState": state}]
+        # at the very instant of a change only the new snapshot is valid: [_ValidFrom, _ValidTo) is half-open
+        rows = lb.results({**find, "__At": iso(T0 + timedelta(days=day))}, fields=["ScheduleState"])
+        assert rows == [{"ScheduleState": state}]
     assert lb.results({**find, "__At": "current"}, fields=["ScheduleState"]) == [{"ScheduleState": "Accepted"}]
     before = lb.results({"__At": iso(T0 - timedelta(seconds=1)), "_TypeHierarchy": {"$in": [-51038, "Defect"]}})
     assert before == []
@@ -189,6 +192,9 @@ def test_at_a_date_and_current(lb: Lookback, wsapi: Wsapi, emulator: Emulator) -
     ({"find": {"ObjectID": {"$bogus": 1}}}, "Unknown operator: $bogus"),
     ({"find": {"_ValidFrom": {"$gt": "yesterday-ish"}}}, "Could not parse date"),
     ({"find": {"_TypeHierarchy": "NoSuchType"}}, "Unknown type"),
+    ({"find": {"_ProjectHierarchy": {"$gt": 1}}}, "$gt is not supported on _ProjectHierarchy"),
+    ({"find": {"_ItemHierarchy": {"$in": 5}}}, "$in needs an array (on _ItemHierarchy)"),
+    ({"find": {"_ItemHierarchy": "US1"}}, "_ItemHierarchy takes ObjectIDs (integers)"),
     ({"find": {"ObjectID": 1}, "pagesize": -1}, "pagesize must be"),
     ({"find": {"ObjectID": 1}, "sort": {"_ValidFrom": 2}}, "sort directions"),
     ("{find: ", "Could not parse the request body"),

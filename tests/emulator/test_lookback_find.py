@@ -67,6 +67,9 @@ def test_comparisons_numbers_dates_and_dropdown_order(lb: Lookback, world: dict[
     # "Completed" < "Defined" as text; by allowed-value order Completed and Accepted are >= Completed
     assert oids(lb.results({**cur, "ScheduleState": {"$gte": "Completed"}})) == sorted([a, b])
     assert oids(lb.results({**cur, "ScheduleState": {"$lt": "Completed"}, "Name": {"$in": ["A", "B"]}})) == []
+    # each bound on its own: $lte/$gt split A (Accepted) from B (Completed)
+    assert oids(lb.results({**cur, "ScheduleState": {"$lte": "Completed"}, "Name": {"$in": ["A", "B"]}})) == [b]
+    assert oids(lb.results({**cur, "ScheduleState": {"$gt": "Completed"}, "Name": {"$in": ["A", "B"]}})) == [a]
     day1 = iso(T0 + timedelta(days=1))
     changed = lb.results({"_ValidFrom": {"$gte": day1}, "ObjectID": a}, fields=["ScheduleState"])
     assert changed == [{"ScheduleState": "In-Progress"}, {"ScheduleState": "Accepted"}]

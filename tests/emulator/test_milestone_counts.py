@@ -148,3 +148,28 @@ def test_bad_input_changes_no_count(wsapi: Wsapi, team: tuple[httpx.Client, dict
                                 json={"Milestone": {"Projects": [viewed["_ref"]]}}).json())
     assert refused["Errors"] == [f"Not authorized to update: Project {viewed['ObjectID']}"]
     assert wsapi.fingerprint() == before and _counts(wsapi, m["_ref"]) == counts
+
+
+def test_a_viewer_only_project_on_a_milestone_freezes_its_projects_for_that_user(
+        wsapi: Wsapi, team: tuple[httpx.Client, dict, dict]) -> None:
+    """KB-192565: with a project the user only views on the milestone, the user may still change
+    its fields but not its projects ("Not authorized to update ...")."""
+    client, viewed, _ = team
+    edited = wsapi.default_project()
+    m = wsapi.create("milestone", {"Name": "Train", "Projects": [edited["_ref"]]})
+    # while every project on it is one the user edits, the user changes the list
+    ok = inner(client.post(f"{API}/milestone/{m['ObjectID']}/Projects/remove",
+                           json={"CollectionItems": [{"_ref": edited["_ref"]}]}).json())
+    assert ok["Errors"] == [] and _counts(wsapi, m["_ref"])[1] == 0
+    wsapi.update(m["_ref"], {"Projects": [edited["_ref"], viewed["_ref"]]})  # an admin adds the viewed one
+    before = wsapi.fingerprint()
+    refused = f"Not authorized to update: Milestone {m['ObjectID']}"
+    replaced = inner(client.post(f"{API}/milestone/{m['ObjectID']}",
+                                 json={"Milestone": {"Projects": [edited["_ref"]]}}).json())
+    assert replaced["Errors"] == [refused]
+    removed = inner(client.post(f"{API}/milestone/{m['ObjectID']}/Projects/remove",
+                                json={"CollectionItems": [{"_ref": edited["_ref"]}]}).json())
+    assert removed["Errors"] == [refused]
+    assert wsapi.fingerprint() == before and _counts(wsapi, m["_ref"])[1] == 2
+    renamed = inner(client.post(f"{API}/milestone/{m['ObjectID']}", json={"Milestone": {"Name": "Train 2"}}).json())
+    assert renamed["Errors"] == [] and renamed["Object"]["Name"] == "Train 2"

@@ -174,6 +174,27 @@ def test_only_subscription_admins_manage_users_and_workspaces(world: World) -> N
     assert users["QueryResult"]["TotalResultCount"] == 0
 
 
+def test_users_update_only_themselves_and_never_delete_users(world: World) -> None:
+    def me(role: str) -> dict[str, Any]:
+        return world.clients[role].get(f"{API}/user", params={"fetch": "ObjectID,DisplayName,UserProfile"}).json()["User"]
+
+    editor, viewer = me("editor"), me("viewer")
+    profile = editor["UserProfile"]["_ref"].rsplit("/", 1)[1]
+    own = world.clients["editor"].post(f"{API}/user/{editor['ObjectID']}",
+                                       json={"User": {"DisplayName": "Ed Itor"}}).json()["OperationResult"]
+    assert own["Errors"] == [] and own["Object"]["DisplayName"] == "Ed Itor"
+    own_profile = world.clients["editor"].post(f"{API}/userprofile/{profile}",
+                                               json={"UserProfile": {"TimeZone": "Europe/Paris"}}).json()
+    assert own_profile["OperationResult"]["Errors"] == []
+    other = world.clients["editor"].post(f"{API}/user/{viewer['ObjectID']}",
+                                         json={"User": {"DisplayName": "Hijacked"}}).json()["OperationResult"]
+    assert other["Errors"] == [f"Not authorized to update: User {viewer['ObjectID']}"]
+    gone = world.clients["editor"].delete(f"{API}/user/{editor['ObjectID']}").json()["OperationResult"]
+    assert gone["Errors"] == [f"Not authorized to delete: User {editor['ObjectID']}"]
+    assert me("viewer")["DisplayName"] == viewer["DisplayName"]
+    assert me("editor")["DisplayName"] == "Ed Itor"
+
+
 def test_projects_are_filtered_by_visibility(world: World) -> None:
     def names(role: str) -> set[str]:
         body = world.clients[role].get(f"{API}/project", params={"workspace": f"/workspace/{world.workspace}",
@@ -308,3 +329,20 @@ def test_only_workspace_admins_change_workspace_settings(world: World, type_name
     assert _ok(world.admin.get(path).json()) == before
     allowed = inner(world.clients["wsadmin"].post(path, json={type_name: {"Description": "by a ws admin"}}).json())
     assert allowed["Errors"] == [] and _ok(world.admin.get(path).json())["Description"] == "by a ws admin"
+
+
+def test_an_object_whose_owner_was_purged_is_seen_only_by_admins(world: World) -> None:
+    """docs/emulator.md: a post whose artifact was purged from the recycle bin answers to no project."""
+    scope = {"workspace": f"/workspace/{world.workspace}", "project": f"/project/{world.project}"}
+    defect = create_with(world.admin, "Defect", {"Name": "Purged owner"}, **scope)
+    post = create_with(world.admin, "ConversationPost", {"Artifact": defect["_ref"], "Text": "left behind"}, **scope)
+    path = f"{API}/conversationpost/{post['ObjectID']}"
+    assert _ok(world.clients["viewer"].get(path).json())["Text"] == "left behind"  # follows its artifact
+    assert _ok(world.admin.delete(defect["_ref"]).json())["Errors"] == []
+    entry = _ok(world.admin.get(f"{API}/recyclebinentry", params={
+        "workspace": f"/workspace/{world.workspace}", "query": '(Name = "Purged owner")'}).json())["Results"][0]
+    assert _ok(world.admin.delete(entry["_ref"]).json())["Errors"] == []
+    for role in ("editor", "viewer", "nobody"):
+        assert inner(world.clients[role].get(path).json())["Errors"] == ["Cannot find object to read"], role
+    for role in ("subadmin", "wsadmin"):
+        assert _ok(world.clients[role].get(path).json())["Text"] == "left behind", role

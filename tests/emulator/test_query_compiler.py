@@ -123,6 +123,7 @@ STORY_CASES = [
     ('(ScheduleState in "Defined, Accepted")', ["US1", "US4"]),
     ("(ScheduleState !in Defined,Completed)", ["US2", "US4", "US12"]),
     ("(ScheduleState !in Defined,null)", ["US2", "US3", "US4"]),
+    ("(ScheduleState !in null)", ["US1", "US2", "US3", "US4"]),
     ("(ScheduleState in Accepted,null)", ["US4", "US12"]),
     ("(ScheduleState between In-Progress and Completed)", ["US2", "US3"]),
     ("(ScheduleState !between In-Progress and Completed)", ["US1", "US4"]),
@@ -246,6 +247,9 @@ def test_story_queries(data: Data, query: str, expected: list[str]) -> None:
     ("Defect", '(Name !contains "Henry Hudson and Company")', ["DE3", "DE22"]),
     ("Defect", "(Requirement.FormattedID = US1)", ["DE3"]),
     ("Defect", "(Requirement.Tags.Name = foo)", ["DE3"]),
+    # a null reference gives a null leaf, for a collection too: defects without a Requirement
+    ("Defect", "(Requirement.Tags = null)", ["DE22", "DE7"]),
+    ("Defect", "(Requirement.Tags != null)", ["DE3"]),
     ("Task", "(WorkProduct.Name = \"Alpha login\")", ["TA1", "TA2"]),
     ("Task", "(WorkProduct.Owner.UserName = \"bob@x.com\")", ["TA3"]),
     ("Task", "(State = null)", ["TA5"]),

@@ -133,7 +133,8 @@ def test_catalog_types_added_from_the_description_know_their_parents() -> None:
     cat = catalog()
     risk = cat.get("risk")
     assert risk is not None and cat.is_a(risk, "SchedulableArtifact") and risk.id_prefix == "RI"
-    assert cat.get("FlowState") is None or cat.get("FlowState").name == "FlowState"  # type: ignore[union-attr]
+    flow_state = cat.get("FlowState")  # emulated (docs/emulator.md): the description does not replace it
+    assert flow_state is not None and flow_state.name == "FlowState" and flow_state.type_path == "FlowState"
     assert cat.get("BusinessInitiative") is None  # a customer's portfolio level, not Rally's
 
 

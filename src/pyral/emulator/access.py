@@ -267,14 +267,33 @@ class Policy:
         tdef = self.backend.catalog.get(row.type)
         return self.may_write(tdef.name if tdef else row.type, row.workspace, self.governing(row), own=row.oid)
 
+    def may_manage(self, action: str, type_name: str, row: Row | None = None) -> bool:
+        """Subscription-level changes (users, workspaces, the subscription): subscription admins
+        only, except that users update their own User and UserProfile."""
+        if self.sub_admin:
+            return True
+        if action == "update" and row is not None and type_name in ("User", "UserProfile"):
+            return self._is_self(row.oid)
+        return False
+
+    def _is_self(self, oid: int | None) -> bool:
+        """Is ``oid`` the principal's own User or UserProfile?"""
+        return oid in (self.principal.oid, self.principal.user.data.get("UserProfile"))
+
+    def may_relink(self, owner: Row, attr: str) -> bool:
+        """May the principal change the links ``owner.attr``?  KB-192565: a milestone's Projects
+        list changes only for a caller who may write every project already on it."""
+        if self.sub_admin or owner.type != "Milestone" or attr != "Projects":
+            return True
+        return all(self.may_write("Project", owner.workspace, p) for p in self.backend.store.links(owner.oid, attr))
+
     def may_write(self, type_name: str, workspace: int | None, governing: int | None, *, own: int | None = None
                   ) -> bool:
         """May the principal write an object of ``type_name`` governed by ``governing``?"""
         if self.sub_admin:
             return True
         if type_name in SUBSCRIPTION_LEVEL:
-            return type_name in ("User", "UserProfile") and own in (
-                self.principal.oid, self.principal.user.data.get("UserProfile"))
+            return type_name in ("User", "UserProfile") and self._is_self(own)
         if type_name == "Workspace":
             return False
         if self.is_workspace_admin(workspace):

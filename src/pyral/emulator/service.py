@@ -245,7 +245,7 @@ def create(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
         if tdef.name == "User":
             return _create_user(ctx, tdef, payload)
         if tdef.name == "Workspace":
-            _require_sub_admin(ctx, "create", tdef)
+            _require_manage(ctx, "create", tdef)
             name = payload.get("Name")
             if not name:
                 raise errors.should_not_be_null("Workspace", "Name")
@@ -318,10 +318,8 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
     assert tdef is not None
     with recorded(ctx.backend, ctx.principal):
         row = ctx.store.get(row.oid) or row  # work on the stored state, never a stale copy
-        if tdef.name in ("User", "UserProfile"):
-            _check_user_edit(ctx, row)
-        elif tdef.name in ("Workspace", "Subscription"):
-            _require_sub_admin(ctx, "update", tdef, row.oid)
+        if tdef.name in ("User", "UserProfile", "Workspace", "Subscription"):
+            _require_manage(ctx, "update", tdef, row)
         else:
             _require_write(ctx, row, "update")
         before = Row(**{**row.__dict__, "data": dict(row.data)})
@@ -372,7 +370,7 @@ def delete(ctx: WriteContext, row: Row) -> None:
         raise WsapiError(f"Cannot delete an object of type {tdef.name}: it is not deletable")
     with recorded(ctx.backend, ctx.principal):
         if tdef.name in ("User",):
-            _require_sub_admin(ctx, "delete", tdef, row.oid)
+            _require_manage(ctx, "delete", tdef, row)
         else:
             _require_write(ctx, row, "delete")
         if tdef.is_artifact:
@@ -435,6 +433,8 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
     linked: list[tuple[int, str, int]] = []  # (link owner, attribute, target) added
     with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
+        if spec.kind == "link":
+            _require_relink(ctx, owner, attr.name)
         child_t = schema.get(spec.child)
         for item in items:
             if isinstance(item, dict) and "_ref" not in item:
@@ -477,6 +477,8 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
     linked: list[tuple[int, str, int]] = []  # (link owner, attribute, target) removed
     with recorded(ctx.backend, ctx.principal):
         _require_write(ctx, owner, "update")
+        if spec.kind == "link":
+            _require_relink(ctx, owner, attr.name)
         for item in items:
             target = resolve_ref(ctx, None, item)
             _require_write(ctx, target, "update")
@@ -555,9 +557,19 @@ def _neighbour(ctx: WriteContext, workspace: int | None, key: str, *, before: bo
 
 # -- helpers -------------------------------------------------------------------------------
 
-def _require_sub_admin(ctx: WriteContext, action: str, tdef: TypeDef, oid: int | None = None) -> None:
-    if ctx.principal is not None and not ctx.principal.sub_admin:
-        raise errors.not_authorized(action, tdef.name, oid)
+def _require_manage(ctx: WriteContext, action: str, tdef: TypeDef, row: Row | None = None) -> None:
+    """Refuse a subscription-level change the access module does not allow."""
+    if ctx.principal is None or access.policy(ctx.backend, ctx.principal).may_manage(action, tdef.name, row):
+        return
+    raise errors.not_authorized(action, tdef.name, row.oid if row is not None else None)
+
+
+def _require_relink(ctx: WriteContext, owner: Row, attr: str) -> None:
+    """Refuse a change of the links ``owner.attr`` the access module does not allow."""
+    if ctx.principal is None or access.policy(ctx.backend, ctx.principal).may_relink(owner, attr):
+        return
+    tdef = ctx.backend.catalog.get(owner.type)
+    raise errors.not_authorized("update", tdef.name if tdef else owner.type, owner.oid)
 
 
 def _require_write(ctx: WriteContext, row: Row, action: str) -> None:
@@ -566,14 +578,6 @@ def _require_write(ctx: WriteContext, row: Row, action: str) -> None:
         return
     tdef = ctx.backend.catalog.get(row.type)
     raise errors.not_authorized(action, tdef.name if tdef else row.type, row.oid)
-
-
-def _check_user_edit(ctx: WriteContext, row: Row) -> None:
-    if ctx.principal is None or ctx.principal.sub_admin:
-        return
-    own = row.oid == ctx.principal.oid or row.oid == ctx.principal.user.data.get("UserProfile")
-    if not own:
-        raise errors.not_authorized("update", row.type, row.oid)
 
 
 def _workspace_for(ctx: WriteContext, payload: dict[str, Any]) -> int | None:
@@ -698,7 +702,7 @@ def _unique_username(ctx: WriteContext, username: str, exclude: int | None = Non
 
 
 def _create_user(ctx: WriteContext, tdef: TypeDef, payload: dict[str, Any]) -> Row:
-    _require_sub_admin(ctx, "create", tdef)
+    _require_manage(ctx, "create", tdef)
     scalars, _ = _split_payload(ctx, tdef, payload, creating=True)
     values = {a.name: coerce(ctx, tdef, a, v) for a, v in scalars.items()}
     for required in ("UserName", "EmailAddress"):
@@ -911,6 +915,7 @@ def _set_collections(ctx: WriteContext, tdef: TypeDef, row: Row, colls: dict[Att
         for target in targets:  # as for collection add/remove: rights on both sides
             _require_write(ctx, target, "update")
         if spec.kind == "link":
+            _require_relink(ctx, row, attr.name)
             before = ctx.store.links(row.oid, attr.name)
             ctx.store.set_links(row.oid, attr.name, [t.oid for t in targets])
             derive.after_links_change(ctx.backend, row.oid, attr.name, [*before, *(t.oid for t in targets)])

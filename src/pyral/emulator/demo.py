@@ -236,7 +236,7 @@ class _Builder:
             for team in spec.team:
                 self.store.insert("ProjectPermission", {
                     "User": user.oid, "Project": self.projects[team], "Role": role,
-                    "Name": f"{team} {role}", "CustomObjectID": ""})
+                    "Name": f"{team} {role}", "CustomObjectID": ""}, workspace=self.ws)
                 if not spec.viewer:
                     self.store.add_links(self.projects[team], "Editors", [user.oid])
                 if not spec.viewer and team in TEAM_PROJECTS:

@@ -1020,7 +1020,8 @@ def create_workspace(backend: Backend, name: str, *, owner: int | None = None) -
                 "IDPrefix": tdef.id_prefix, "Abstract": tdef.abstract, "Creatable": tdef.creatable,
                 "Queryable": tdef.queryable, "ReadOnly": tdef.read_only, "Deletable": tdef.deletable,
                 "Restorable": tdef.restorable, "Ordinal": tdef.ordinal, "UserListable": tdef.user_listable,
-                "Note": "", "ParentName": tdef.parent}, workspace=ws.oid)
+                "Note": "", "ParentName": tdef.parent,
+                "RevisionHistory": store.insert("RevisionHistory", {}, workspace=ws.oid).oid}, workspace=ws.oid)
             oids[tdef.type_path] = row.oid
             oids.setdefault(tdef.name, row.oid)
         for row in store.select("o.type = 'TypeDefinition' AND o.workspace = ?", [ws.oid]):
@@ -1038,7 +1039,7 @@ def create_workspace(backend: Backend, name: str, *, owner: int | None = None) -
                          workspace=ws.oid)
         if owner is not None:
             store.insert("WorkspacePermission", {"User": owner, "Workspace": ws.oid, "Role": "Admin",
-                                                 "Name": f"{name} Admin", "CustomObjectID": ""})
+                                                 "Name": f"{name} Admin", "CustomObjectID": ""}, workspace=ws.oid)
         return ws
 
 

@@ -54,29 +54,28 @@ def test_quick_start_runs_as_documented(tmp_path: Path) -> None:
     assert proc.stdout.strip().splitlines() == documented.strip().splitlines()
 
 
+def _run_as_documented(tmp_path: Path, page: str, index: int, timeout: int) -> None:
+    """Run the python block ``index`` of ``page``; its output must be the next ``text`` block."""
+    blocks = _blocks(page)
+    documented = next(body for lang, body in blocks[index + 1:] if lang == "text")
+    script = tmp_path / f"{Path(page).stem}_example.py"
+    script.write_text(blocks[index][1], encoding="utf-8")
+    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
+                          env=_clean_env(), timeout=timeout)
+    assert proc.returncode == 0, f"the {page} example failed:\n{proc.stdout}\n{proc.stderr}"
+    assert proc.stdout.strip().splitlines() == documented.strip().splitlines()
+
+
 def test_looking_back_example_runs_as_documented(tmp_path: Path) -> None:
     importlib.import_module("pandas")  # setup.sh installs every extra: fail, not skip
     blocks = _blocks("lookback.md")
-    index = max(i for i, (lang, _) in enumerate(blocks) if lang == "python")
-    documented = next(body for lang, body in blocks[index + 1:] if lang == "text")
-    script = tmp_path / "looking_back.py"
-    script.write_text(blocks[index][1], encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          env=_clean_env(), timeout=300)
-    assert proc.returncode == 0, f"the Looking back example failed:\n{proc.stdout}\n{proc.stderr}"
-    assert proc.stdout.strip().splitlines() == documented.strip().splitlines()
+    _run_as_documented(tmp_path, "lookback.md", max(i for i, (lang, _) in enumerate(blocks) if lang == "python"), 300)
 
 
 def test_async_script_runs_as_documented(tmp_path: Path) -> None:
     blocks = _blocks("async.md")
-    code_index = next(i for i, (lang, body) in enumerate(blocks) if lang == "python" and "asyncio.run(main(" in body)
-    documented = next(body for lang, body in blocks[code_index + 1:] if lang == "text")
-    script = tmp_path / "async_script.py"
-    script.write_text(blocks[code_index][1], encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True,
-                          env=_clean_env(), timeout=180)
-    assert proc.returncode == 0, f"async script failed:\n{proc.stdout}\n{proc.stderr}"
-    assert proc.stdout.strip().splitlines() == documented.strip().splitlines()
+    index = next(i for i, (lang, body) in enumerate(blocks) if lang == "python" and "asyncio.run(main(" in body)
+    _run_as_documented(tmp_path, "async.md", index, 180)
 
 
 def test_async_server_handler_answers_over_a_socket(tmp_path: Path) -> None:

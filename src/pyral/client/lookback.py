@@ -11,11 +11,10 @@ field change, from what to what".  ``to_dataframe()`` needs the optional ``panda
 
 from __future__ import annotations
 
-import asyncio
 import itertools
-from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from concurrent.futures import Executor
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -24,7 +23,7 @@ from ..errors import RallyContextError
 from ..protocol import Reply, Request, concurrency, is_oid, oid_from_ref
 from ..protocol import lookback as lbp
 from .operation import Op, gather, operation, send
-from .response import ordered_pages
+from .response import aordered_pages, ordered_pages
 
 if TYPE_CHECKING:  # pragma: no cover
     from .workspaces import RallyContextHelper
@@ -239,8 +238,9 @@ class LookbackResult(_LookbackPages):
 
 class AsyncLookbackResult(_LookbackPages):
     """The snapshots of a Lookback query (``AsyncRally``): ``async for snap in result``, or
-    ``await result.all()``.  Further pages are fetched as tasks, at most ``threads`` (as for
-    ``get``) ahead of the consumer; leaving the loop early cancels the rest."""
+    ``await result.all()``.  Further pages are fetched as tasks, in the same window as
+    ``AsyncRally.get`` (:func:`~pyral.client.response.aordered_pages`); leaving the loop early
+    cancels the rest."""
 
     def __init__(self, query: lbp.LookbackQuery, first: lbp.LookbackPage, *,
                  fetch: Callable[[Request], Awaitable[lbp.LookbackPage]],
@@ -268,20 +268,14 @@ class AsyncLookbackResult(_LookbackPages):
             yield snap
         plan = self._plan()
         self.max_threads = concurrency(self._threads, len(plan))
-        todo = deque(plan)
-        window: deque[asyncio.Task[lbp.LookbackPage]] = deque()
-        try:
-            while (todo or window) and not self._full(served):
-                while todo and len(window) < self.max_threads:
-                    window.append(asyncio.ensure_future(self._fetch(todo.popleft())))
-                page = await window.popleft()
+        if not plan or self._full(served):
+            return
+        async with aclosing(aordered_pages(self._fetch, plan, self.max_threads)) as pages:
+            async for page in pages:
                 for snap in self._snapshots(iter([page.results]), served):
                     yield snap
-        finally:
-            for task in window:
-                task.cancel()
-            if window:  # nothing of this result outlives it
-                await asyncio.wait(window)
+                if self._full(served):
+                    return
 
 
 class LookbackMixin:

@@ -13,8 +13,9 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future
+from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from ..errors import RallyResponseError
@@ -40,7 +41,7 @@ from ..protocol import (
 if TYPE_CHECKING:  # pragma: no cover
     from ..model.loader import Loader
 
-__all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "ErrorResponse", "RallyRESTResponse", "RallyResponseError",
+__all__ = ["AUTO_THREADS", "MAX_THREADS", "CargoTruck", "aordered_pages", "ErrorResponse", "RallyRESTResponse", "RallyResponseError",
            "ResultPages", "AsyncRallyRESTResponse"]
 
 T = TypeVar("T")
@@ -63,6 +64,34 @@ def ordered_pages(executor: Executor, load: Callable[[K], T], starts: Sequence[K
             yield page.result()
     finally:
         window.close()
+
+
+async def aordered_pages(load: Callable[[K], Awaitable[T]], starts: Sequence[K], workers: int,
+                         ahead: int | None = None) -> AsyncGenerator[T, None]:
+    """:func:`ordered_pages` on the event loop: ``load(start)`` for every start as a task, yielded
+    in order; at most ``workers`` loading at once, the awaited page and at most ``ahead`` (default:
+    twice ``workers``) beyond it started; the rest cancelled, and awaited, when the caller stops."""
+    gate = asyncio.Semaphore(max(1, workers))  # wakes waiters first come, first served: pages start in order
+    beyond = ahead or 2 * max(1, workers)
+
+    async def gated(start: K) -> T:
+        async with gate:
+            return await load(start)
+
+    todo = deque(starts)
+    window: deque[asyncio.Task[T]] = deque()  # the awaited page first, then those ahead of it
+    try:
+        while todo or window:
+            while todo and len(window) <= beyond:
+                window.append(asyncio.ensure_future(gated(todo.popleft())))
+            page = await window[0]
+            window.popleft()
+            yield page
+    finally:
+        for task in window:
+            task.cancel()
+        if window:  # wait for the cancelled loads: nothing of the caller's result outlives it
+            await asyncio.wait(window)
 
 
 class _Window(Generic[K, T]):
@@ -361,43 +390,19 @@ class AsyncRallyRESTResponse(ResultPages):
     async def _agenerate(self) -> AsyncIterator[Any]:
         starts = self._further_starts()
         self.max_threads = concurrency(self.threads, len(starts)) if self._fetch_page is not None else 1
-        pages = self._window(starts, self.max_threads)
-        page = self._first_page
-        while True:
-            for count, item in enumerate(self._serve_page(page), 1):
-                yield item
-                if count % _YIELD_EVERY == 0:
-                    await asyncio.sleep(0)  # let the loop read the pages in flight while items are built
-            if page is not self._first_page and self._done(page):
-                return
-            try:
-                page = await anext(pages)
-            except StopAsyncIteration:
-                return
-
-    async def _window(self, starts: list[int], workers: int) -> AsyncIterator[list[Any]]:
-        """Pages in order, at most ``workers`` loading at once and twice that many ahead of the
-        consumer (as :func:`ordered_pages`); the rest cancelled on early exit."""
-        gate = asyncio.Semaphore(workers)  # wakes waiters first come, first served: pages start in order
-
-        async def load(start: int) -> list[Any]:
-            async with gate:
-                return await self._aload_page(start)
-
-        todo = deque(starts)
-        window: deque[asyncio.Task[list[Any]]] = deque()  # the awaited page first, then those ahead of it
-        try:
-            while todo or window:
-                while todo and len(window) <= 2 * workers:  # the awaited page and twice workers beyond it
-                    window.append(asyncio.ensure_future(load(todo.popleft())))
-                page = await window[0]
-                window.popleft()
-                yield page
-        finally:
-            for task in window:
-                task.cancel()
-            if window:  # wait for the cancelled fetches: nothing of this response outlives it
-                await asyncio.wait(window)
+        async with aclosing(aordered_pages(self._aload_page, starts, self.max_threads)) as pages:
+            page = self._first_page
+            while True:
+                for count, item in enumerate(self._serve_page(page), 1):
+                    yield item
+                    if count % _YIELD_EVERY == 0:
+                        await asyncio.sleep(0)  # let the loop read the pages in flight while items are built
+                if page is not self._first_page and self._done(page):
+                    return
+                try:
+                    page = await anext(pages)
+                except StopAsyncIteration:
+                    return
 
     async def _aload_page(self, start: int) -> list[Any]:
         assert self._fetch_page is not None

@@ -29,6 +29,23 @@ node_toolkit() {
   fi
 }
 
+# rally-tui 1.2.0 (PyPI), unmodified, for tests/thirdparty/test_rally_tui.py: once on our pyral
+# (path install of this repo; 2.0.0 satisfies its pyral>=1.6.0) and once on upstream pyral 1.7.0
+# (needs --ignore-requires-python like .venv-upstream). Reinstalled when the pins change.
+thirdparty_tui() {
+  local pins=tests/thirdparty/tui_driver/requirements-tui.txt venv extra
+  for venv in .venv-thirdparty-tui .venv-thirdparty-tui-upstream; do
+    if [ ! -x "$venv/bin/python" ]; then
+      "$PY" -m venv "$venv"
+    fi
+    if [ "$venv" = .venv-thirdparty-tui ]; then extra=(-e .); else extra=(--ignore-requires-python "pyral==1.7.0"); fi
+    if [ ! -f "$venv/.tui-installed" ] || [ "$pins" -nt "$venv/.tui-installed" ] || [ pyproject.toml -nt "$venv/.tui-installed" ]; then
+      "$venv/bin/python" "${PIP[@]}" -r "$pins" "${extra[@]}"
+      touch "$venv/.tui-installed"
+    fi
+  done
+}
+
 pids=()
 trap 'wait' EXIT  # never leave an install running behind a failure
 if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
@@ -36,6 +53,10 @@ if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
 fi
 if [ "${PYRAL_SKIP_NODE:-0}" != "1" ] && command -v npm >/dev/null 2>&1; then
   node_toolkit & pids+=("$!")
+fi
+
+if [ "${PYRAL_SKIP_THIRDPARTY:-0}" != "1" ]; then
+  thirdparty_tui & pids+=("$!")
 fi
 
 if [ ! -x .venv/bin/python ]; then

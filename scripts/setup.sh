@@ -29,21 +29,33 @@ node_toolkit() {
   fi
 }
 
-# rally-tui 1.2.0 (PyPI), unmodified, for tests/thirdparty/test_rally_tui.py: once on our pyral
-# (path install of this repo; 2.0.0 satisfies its pyral>=1.6.0) and once on upstream pyral 1.7.0
-# (needs --ignore-requires-python like .venv-upstream). Reinstalled when the pins change.
+# rally-tui 1.2.0 (PyPI), unmodified, for tests/thirdparty/test_rally_tui.py, in two venvs from the same
+# pins: .venv-thirdparty-tui-upstream with upstream pyral 1.7.0 (--ignore-requires-python, as above) and
+# .venv-thirdparty-tui with our pyral (2.0.0 satisfies rally-tui's pyral>=1.6.0), added by
+# thirdparty_tui_ours once .venv is installed (two builds of this tree at once would share its egg-info).
+TUI_PINS=tests/thirdparty/tui_driver/requirements-tui.txt
 thirdparty_tui() {
-  local pins=tests/thirdparty/tui_driver/requirements-tui.txt venv extra
+  local venv
   for venv in .venv-thirdparty-tui .venv-thirdparty-tui-upstream; do
     if [ ! -x "$venv/bin/python" ]; then
       "$PY" -m venv "$venv"
     fi
-    if [ "$venv" = .venv-thirdparty-tui ]; then extra=(-e .); else extra=(--ignore-requires-python "pyral==1.7.0"); fi
-    if [ ! -f "$venv/.tui-installed" ] || [ "$pins" -nt "$venv/.tui-installed" ] || [ pyproject.toml -nt "$venv/.tui-installed" ]; then
-      "$venv/bin/python" "${PIP[@]}" -r "$pins" "${extra[@]}"
-      touch "$venv/.tui-installed"
-    fi
   done
+  if [ ! -f .venv-thirdparty-tui-upstream/.tui-installed ] || [ "$TUI_PINS" -nt .venv-thirdparty-tui-upstream/.tui-installed ]; then
+    .venv-thirdparty-tui-upstream/bin/python "${PIP[@]}" --ignore-requires-python -r "$TUI_PINS" "pyral==1.7.0"
+    touch .venv-thirdparty-tui-upstream/.tui-installed
+  fi
+  if [ ! -f .venv-thirdparty-tui/.tui-pins ] || [ "$TUI_PINS" -nt .venv-thirdparty-tui/.tui-pins ]; then
+    .venv-thirdparty-tui/bin/python "${PIP[@]}" --no-deps -r "$TUI_PINS"  # every dependency is pinned there
+    touch .venv-thirdparty-tui/.tui-pins
+  fi
+}
+thirdparty_tui_ours() {
+  if [ ! -f .venv-thirdparty-tui/.tui-installed ] || [ pyproject.toml -nt .venv-thirdparty-tui/.tui-installed ]; then
+    .venv-thirdparty-tui/bin/python "${PIP[@]}" --no-deps -e .
+    .venv-thirdparty-tui/bin/python -m pip check -q --disable-pip-version-check
+    touch .venv-thirdparty-tui/.tui-installed
+  fi
 }
 
 pids=()
@@ -70,3 +82,6 @@ fi
 for pid in "${pids[@]}"; do
   wait "$pid"
 done
+if [ "${PYRAL_SKIP_THIRDPARTY:-0}" != "1" ]; then
+  thirdparty_tui_ours
+fi

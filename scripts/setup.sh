@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create .venv with the whole project ([all] extras) and .venv-upstream with upstream pyral 1.7.0.
 # Idempotent: re-running only installs what changed. Used by scripts/demo.sh and scripts/test.sh.
-# The upstream venv, the Node toolkit and the rally-cli venv install in the background while .venv
+# The upstream venv, the Node toolkit and the third-party clients' venvs install in the background while .venv
 # installs (on a fresh clone most of the time is waiting on downloads); the script fails if any fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -7,7 +7,9 @@
 * key order follows Rally: ref keys, ``_objectVersion``, ``_refObjectName``, fields, ``_type``.
 
 Rows needed for nested references and collection counts are loaded in batches per page, so a
-page costs a fixed number of SQL statements whatever its size.
+page costs a fixed number of SQL statements whatever its size.  Catalog objects with no stored
+row (built-in attributes, their values, query operators) are rows too (``virtual_members.py``,
+:meth:`Renderer.include`): every object, stored or not, is shaped here and only here.
 """
 
 from __future__ import annotations

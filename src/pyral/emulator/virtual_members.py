@@ -22,10 +22,10 @@ _MEMBERS = 1000
 _OPERATORS = 500
 _TRAILING_OID = re.compile(r"/(-?\d+)$")
 # What an AttributeDefinition row keeps of a reference: the ObjectID of a stored target
-# (rendered like any reference); other references stay rendered (AllowedValueType names a
-# catalog TypeDefinition with no row); collections and Subscription the renderer computes.
-_REF_BY_OID = ("Workspace", "TypeDefinition")
-_COMPUTED = ("AllowedValues", "AllowedQueryOperators", "Subscription")
+# (rendered and queried like any reference); other references stay rendered (AllowedValueType
+# names a catalog TypeDefinition with no row); the renderer computes the collections.
+_REF_BY_OID = ("Workspace", "TypeDefinition", "Subscription")
+_COMPUTED = ("AllowedValues", "AllowedQueryOperators")
 _IDENTITY = ("ObjectID", "ObjectUUID", "VersionId", "CreationDate")
 
 

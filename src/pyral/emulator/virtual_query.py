@@ -21,8 +21,6 @@ from .store import Row, sqlite3
 _TABLE = ("CREATE TABLE objects (oid INTEGER PRIMARY KEY, type TEXT NOT NULL, workspace INTEGER, project INTEGER,"
           " uuid TEXT NOT NULL, version INTEGER NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL,"
           " fid INTEGER, rank TEXT, deleted INTEGER NOT NULL, data TEXT NOT NULL)")
-_TIE = "o.oid ASC"  # the compiler's last sort key
-_POSITION = "o.rank ASC"  # ours: the catalog's order
 
 
 def select(rows: Sequence[Row], tdef: TypeDef, schema: WorkspaceSchema, *, query: str | None,
@@ -32,9 +30,10 @@ def select(rows: Sequence[Row], tdef: TypeDef, schema: WorkspaceSchema, *, query
     compiler = QueryCompiler(schema, today)  # catalog objects are readable by anyone who reached them
     node = parse_query(query or "")
     where, params = compiler.where(node, tdef) if node is not None else ("1", [])
-    terms = compiler.order_by(order, tdef) if (order or "").strip() else _TIE
-    if terms.endswith(_TIE):
-        terms = terms[: -len(_TIE)] + _POSITION
+    compiler.order_by(order, tdef)  # Rally's refusals, for the order as given
+    if node is None and not (order or "").strip():
+        return list(rows)  # already in the catalog's order
+    terms = compiler.order_by(f"{order or ''},Rank", tdef)  # ties: the catalog's order (``rank``)
     con = sqlite3.connect(":memory:")
     try:
         con.execute(_TABLE)

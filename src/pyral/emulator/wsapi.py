@@ -609,7 +609,7 @@ class Handlers:
         items = {a.oid: {**META, **self.attrdef_json(req, tdef, a, row.workspace), "_type": "AttributeDefinition"}  # type: ignore[arg-type]
                  for a in attrs}
         rows = [attrdef_row(obj, oid, row.workspace) for oid, obj in items.items()]
-        chosen = self._select_virtual(req, rows, self.backend.type("AttributeDefinition"), schema)
+        chosen = self._select_virtual(req, rows, self.backend.type("AttributeDefinition"), schema, [row])
         page = [items[r.oid] for r in chosen[start - 1:start - 1 + size]]
         return 200, envelopes.query_result(page, len(chosen), start, size)
 
@@ -662,7 +662,10 @@ class Handlers:
         schema = self.backend.schema(workspace)
         owner = self._attrdef_row(req, tdef, attr, workspace)
         rows = self._builtin_member_rows(owner, attr, values)
-        chosen = self._select_virtual(req, rows, self.backend.type(kind), schema, [owner])
+        typedef = owner.data.get("TypeDefinition")
+        typedef_row = self.store.get(typedef) if isinstance(typedef, int) else None  # for dotted paths
+        chosen = self._select_virtual(req, rows, self.backend.type(kind), schema,
+                                      [owner, *([typedef_row] if typedef_row else [])])
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
         renderer = self.renderer(req, workspace, principal)
         renderer.include([owner])

@@ -115,23 +115,23 @@ class App:
                 rt.kind != "query" or (req.param("_method") or "").upper() != "GET"):
             return json_answer(200, envelopes.operation_result(
                 errors=[f"Cannot {req.method} to {req.path}: use GET to read, /create to create"]))
-        extra = {"Set-Cookie": req.set_cookies[0]} if req.set_cookies else None
         if rt.kind == "schema":
-            return self._schema(req, rt, principal, extra)
+            return self._schema(req, rt, principal)
         status, body = self.handlers.handle(req, rt, principal)
+        extra = {"Set-Cookie": req.set_cookies[0]} if req.set_cookies else None  # set by the handler
         return json_answer(status, body, extra)
 
-    def _schema(self, req: Request, rt: Route, principal: Principal, extra: dict[str, str] | None) -> Answer:
+    def _schema(self, req: Request, rt: Route, principal: Principal) -> Answer:
         """The workspace schema: who may read it is checked every time; the document itself
         comes from :attr:`schemas`, gzip-compressed there when the caller takes gzip (the HTTP
         front's middleware leaves an encoded answer alone)."""
         workspace = self.handlers.schema_workspace(rt, principal)
         if workspace is None:
-            return json_answer(*schema_not_found(), extra)
+            return json_answer(*schema_not_found())
         gzipped = "gzip" in req.headers.get("accept-encoding", "")  # the middleware's own test
         body = self.schemas.get(workspace, req.base, lambda: json_answer(
             200, self.handlers.schema_document(req, workspace))[2], gzipped=gzipped)
-        headers = {"Content-Type": "application/json; charset=utf-8", **(extra or {})}
+        headers = {"Content-Type": "application/json; charset=utf-8"}
         if gzipped:
             headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
         return 200, headers, body

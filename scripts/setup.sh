@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv with the whole project ([all] extras) and .venv-upstream with upstream pyral 1.7.0.
 # Idempotent: re-running only installs what changed. Used by scripts/demo.sh and scripts/test.sh.
-# The upstream venv and the Node toolkit install in the background while .venv installs (on a fresh
-# clone most of the time is waiting on downloads); the script fails if any of the three fails.
+# The upstream venv, the Node toolkit and the third-party clients' venvs install in the background while .venv
+# installs (on a fresh clone most of the time is waiting on downloads); the script fails if any fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -29,13 +29,64 @@ node_toolkit() {
   fi
 }
 
+# rally-cli 2.0.4 (PyPI, package rallycli), pinned with its dependencies in
+# tests/thirdparty/rallycli_client/requirements.txt, in .venv-rallycli for tests/thirdparty/test_rallycli.py;
+# reinstalled only when that file changes.  rally-cli needs Python < 3.13 (PYTHON_RALLYCLI picks one).
+rallycli_venv() {
+  local req=tests/thirdparty/rallycli_client/requirements.txt stamp=.venv-rallycli/.rallycli-installed
+  if [ ! -x .venv-rallycli/bin/python ]; then
+    "${PYTHON_RALLYCLI:-$PY}" -m venv .venv-rallycli
+  fi
+  if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ]; then
+    # Compiled here: the driver's imports (pydantic, aiohttp, dateparser...) are then read from .pyc.
+    .venv-rallycli/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+    touch "$stamp"
+  fi
+}
+
+# rally-tui 1.2.0 (PyPI), unmodified, for tests/thirdparty/test_rally_tui.py, in two venvs from the same
+# pins: .venv-thirdparty-tui-upstream with upstream pyral 1.7.0 (--ignore-requires-python, as above) and
+# .venv-thirdparty-tui with our pyral (2.0.0 satisfies rally-tui's pyral>=1.6.0), added by
+# thirdparty_tui_ours once .venv is installed (two builds of this tree at once would share its egg-info).
+TUI_PINS=tests/thirdparty/tui_driver/requirements-tui.txt
+thirdparty_tui() {
+  local venv
+  for venv in .venv-thirdparty-tui .venv-thirdparty-tui-upstream; do
+    if [ ! -x "$venv/bin/python" ]; then
+      "$PY" -m venv "$venv"
+    fi
+  done
+  if [ ! -f .venv-thirdparty-tui-upstream/.tui-installed ] || [ "$TUI_PINS" -nt .venv-thirdparty-tui-upstream/.tui-installed ]; then
+    .venv-thirdparty-tui-upstream/bin/python "${PIP[@]}" --ignore-requires-python -r "$TUI_PINS" "pyral==1.7.0"
+    touch .venv-thirdparty-tui-upstream/.tui-installed
+  fi
+  if [ ! -f .venv-thirdparty-tui/.tui-pins ] || [ "$TUI_PINS" -nt .venv-thirdparty-tui/.tui-pins ]; then
+    .venv-thirdparty-tui/bin/python "${PIP[@]}" --no-deps -r "$TUI_PINS"  # every dependency is pinned there
+    touch .venv-thirdparty-tui/.tui-pins
+  fi
+}
+thirdparty_tui_ours() {
+  if [ ! -f .venv-thirdparty-tui/.tui-installed ] || [ pyproject.toml -nt .venv-thirdparty-tui/.tui-installed ]; then
+    .venv-thirdparty-tui/bin/python "${PIP[@]}" --no-deps -e .
+    .venv-thirdparty-tui/bin/python -m pip check -q --disable-pip-version-check
+    touch .venv-thirdparty-tui/.tui-installed
+  fi
+}
+
 pids=()
 trap 'wait' EXIT  # never leave an install running behind a failure
 if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
   upstream & pids+=("$!")
 fi
+if [ "${PYRAL_SKIP_RALLYCLI:-0}" != "1" ]; then
+  rallycli_venv & pids+=("$!")
+fi
 if [ "${PYRAL_SKIP_NODE:-0}" != "1" ] && command -v npm >/dev/null 2>&1; then
   node_toolkit & pids+=("$!")
+fi
+
+if [ "${PYRAL_SKIP_TUI:-0}" != "1" ]; then
+  thirdparty_tui & pids+=("$!")
 fi
 
 if [ ! -x .venv/bin/python ]; then
@@ -49,3 +100,6 @@ fi
 for pid in "${pids[@]}"; do
   wait "$pid"
 done
+if [ "${PYRAL_SKIP_TUI:-0}" != "1" ]; then
+  thirdparty_tui_ours
+fi

@@ -75,6 +75,16 @@ def test_every_artifact_type_and_every_read_path_agree(wsapi: Wsapi, emulator: E
     assert wsapi.read(story["_ref"], fetch=f"Discussion,{AGE}")[AGE] == 10
 
 
+def test_an_objective_counts_its_own_posts(wsapi: Wsapi, emulator: Emulator) -> None:
+    emulator.set_clock(T0)
+    objective = wsapi.create("objective", {"Name": "o", "StartDate": "2026-01-01T00:00:00.000Z",
+                                           "TargetDate": "2026-06-01T00:00:00.000Z"})
+    assert _age(wsapi, objective["_ref"]) is None
+    wsapi.create("objectiveconversationpost", {"Objective": objective["_ref"], "Text": "on track"})
+    emulator.advance_clock(125)
+    assert _age(wsapi, objective["_ref"]) == 2
+
+
 def test_a_restored_artifact_keeps_its_discussion_age(wsapi: Wsapi, emulator: Emulator) -> None:
     emulator.set_clock(T0)
     defect = wsapi.create("defect", {"Name": "recycled"})

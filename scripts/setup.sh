@@ -29,6 +29,35 @@ node_toolkit() {
   fi
 }
 
+# rally-tui 1.2.0 (PyPI), unmodified, for tests/thirdparty/test_rally_tui.py, in two venvs from the same
+# pins: .venv-thirdparty-tui-upstream with upstream pyral 1.7.0 (--ignore-requires-python, as above) and
+# .venv-thirdparty-tui with our pyral (2.0.0 satisfies rally-tui's pyral>=1.6.0), added by
+# thirdparty_tui_ours once .venv is installed (two builds of this tree at once would share its egg-info).
+TUI_PINS=tests/thirdparty/tui_driver/requirements-tui.txt
+thirdparty_tui() {
+  local venv
+  for venv in .venv-thirdparty-tui .venv-thirdparty-tui-upstream; do
+    if [ ! -x "$venv/bin/python" ]; then
+      "$PY" -m venv "$venv"
+    fi
+  done
+  if [ ! -f .venv-thirdparty-tui-upstream/.tui-installed ] || [ "$TUI_PINS" -nt .venv-thirdparty-tui-upstream/.tui-installed ]; then
+    .venv-thirdparty-tui-upstream/bin/python "${PIP[@]}" --ignore-requires-python -r "$TUI_PINS" "pyral==1.7.0"
+    touch .venv-thirdparty-tui-upstream/.tui-installed
+  fi
+  if [ ! -f .venv-thirdparty-tui/.tui-pins ] || [ "$TUI_PINS" -nt .venv-thirdparty-tui/.tui-pins ]; then
+    .venv-thirdparty-tui/bin/python "${PIP[@]}" --no-deps -r "$TUI_PINS"  # every dependency is pinned there
+    touch .venv-thirdparty-tui/.tui-pins
+  fi
+}
+thirdparty_tui_ours() {
+  if [ ! -f .venv-thirdparty-tui/.tui-installed ] || [ pyproject.toml -nt .venv-thirdparty-tui/.tui-installed ]; then
+    .venv-thirdparty-tui/bin/python "${PIP[@]}" --no-deps -e .
+    .venv-thirdparty-tui/bin/python -m pip check -q --disable-pip-version-check
+    touch .venv-thirdparty-tui/.tui-installed
+  fi
+}
+
 pids=()
 trap 'wait' EXIT  # never leave an install running behind a failure
 if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
@@ -36,6 +65,10 @@ if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
 fi
 if [ "${PYRAL_SKIP_NODE:-0}" != "1" ] && command -v npm >/dev/null 2>&1; then
   node_toolkit & pids+=("$!")
+fi
+
+if [ "${PYRAL_SKIP_THIRDPARTY:-0}" != "1" ]; then
+  thirdparty_tui & pids+=("$!")
 fi
 
 if [ ! -x .venv/bin/python ]; then
@@ -49,3 +82,6 @@ fi
 for pid in "${pids[@]}"; do
   wait "$pid"
 done
+if [ "${PYRAL_SKIP_THIRDPARTY:-0}" != "1" ]; then
+  thirdparty_tui_ours
+fi

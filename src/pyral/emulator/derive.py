@@ -1,8 +1,8 @@
 """Derived, read-only values kept true after every write.
 
 Task totals and TaskStatus on work products, DirectChildrenCount/HasParent, DefectStatus,
-test-case verdict fields, schedule-state dates, defect open/close dates, and PortfolioItem
-rollups (leaf story counts and estimates, percent done).  Each recomputation is a few
+test-case verdict fields, schedule-state dates, defect open/close dates; PortfolioItem rollups
+are computed in :mod:`pyral.emulator.derive_portfolio`.  Each recomputation is a few
 aggregate SQL statements on the affected parents only; derived writes do not bump versions.
 """
 
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import run_rollups, timebox_rollups
+from . import derive_portfolio, run_rollups, timebox_rollups
 from .backend import Backend
 from .store import Row, value_sql
 
@@ -92,6 +92,7 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
     if row.type == "TimeEntryItem":
         for task in _ids(old.get("Task"), new.get("Task")):
             task_time_spent(backend, task)
+    derive_portfolio.after_write(backend, row, before, alive=alive)
     if row.type == "Project" and alive and before is not None and old.get("State") != new.get("State"):
         owners = store.execute("SELECT owner FROM links WHERE attr = 'Projects' AND target = ?", [row.oid])
         milestone_counts(backend, [int(r[0]) for r in owners])
@@ -352,52 +353,8 @@ def story_feature(backend: Backend, story: int) -> None:
 
 
 def pi_rollup(backend: Backend, pi: int) -> None:
-    """Leaf-story rollups of a PortfolioItem and, recursively, of its ancestors."""
-    store = backend.store
-    seen: set[int] = set()
-    current: int | None = pi
-    while current and current not in seen:
-        seen.add(current)
-        row = store.get(current)
-        if row is None or not row.type.startswith("PortfolioItem/"):
-            return
-        leaf_ids = _leaf_pis(backend, row.oid)
-        marks = ",".join("?" * len(leaf_ids)) or "NULL"
-        stats = store.execute(
-            "SELECT count(*), coalesce(sum(json_extract(data, '$.\"PlanEstimate\"')), 0),"
-            " sum(json_extract(data, '$.\"ScheduleState\"') = 'Accepted'),"
-            " coalesce(sum(CASE WHEN json_extract(data, '$.\"ScheduleState\"') = 'Accepted'"
-            " THEN json_extract(data, '$.\"PlanEstimate\"') END), 0),"
-            " sum(json_extract(data, '$.\"PlanEstimate\"') IS NULL)"
-            f" FROM objects WHERE type = 'HierarchicalRequirement' AND deleted = 0"
-            f" AND json_extract(data, '$.\"PortfolioItem\"') IN ({marks})", leaf_ids)
-        count, estimate, accepted, accepted_est, unestimated = stats[0]
-        accepted = accepted or 0
-        children = store.execute("SELECT count(*) FROM objects WHERE deleted = 0 AND type LIKE 'PortfolioItem/%'"
-                                 " AND json_extract(data, '$.\"Parent\"') = ?", [row.oid])[0][0]
-        _save(backend, row.oid, {
-            "LeafStoryCount": int(count), "LeafStoryPlanEstimateTotal": float(estimate),
-            "AcceptedLeafStoryCount": int(accepted), "AcceptedLeafStoryPlanEstimateTotal": float(accepted_est),
-            "UnEstimatedLeafStoryCount": int(unestimated or 0),
-            "PercentDoneByStoryCount": round(accepted / count, 4) if count else 0.0,
-            "PercentDoneByStoryPlanEstimate": round(float(accepted_est) / float(estimate), 4) if estimate else 0.0,
-            "DirectChildrenCount": int(children),
-        })
-        parent = row.data.get("Parent")
-        current = int(parent) if parent else None
-
-
-def _leaf_pis(backend: Backend, pi: int) -> list[int]:
-    """The PI itself and all its PortfolioItem descendants (stories hang off the lowest level)."""
-    out = [pi]
-    frontier = [pi]
-    while frontier:
-        marks = ",".join("?" * len(frontier))
-        rows = backend.store.execute(f"SELECT oid FROM objects WHERE deleted = 0 AND type LIKE 'PortfolioItem/%'"
-                                     f" AND json_extract(data, '$.\"Parent\"') IN ({marks})", frontier)
-        frontier = [int(r[0]) for r in rows if int(r[0]) not in out]
-        out.extend(frontier)
-    return out
+    """Every rollup of a PortfolioItem and, recursively, of its ancestors (derive_portfolio)."""
+    derive_portfolio.rollup(backend, pi)
 
 
 def _schedule_dates(backend: Backend, row: Row, old: dict[str, Any]) -> None:

@@ -456,13 +456,14 @@ def collection_add(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[Any
                 ctx.store.add_links(target.oid, spec.via, [owner.oid])
                 linked.append((target.oid, spec.via, owner.oid))
             elif spec.kind == "inverse":
+                moved = Row(**{**target.__dict__, "data": dict(target.data)})  # recount where it was too
                 target.data[spec.via] = owner.oid
                 ctx.store.save(target)
-                derive.after_write(ctx.backend, target, None)
+                derive.after_write(ctx.backend, target, moved)
             else:
                 raise WsapiError(f"The {attr.name} collection cannot be changed")
             out.append(target)
-        ctx.store.save(owner)
+        ctx.store.save(ctx.store.get(owner.oid) or owner)  # as derived writes left it
         for link_owner, link_attr, target_oid in linked:
             derive.after_links_change(ctx.backend, link_owner, link_attr, [target_oid])
         derive.after_collection_change(ctx.backend, owner)
@@ -494,12 +495,13 @@ def collection_remove(ctx: WriteContext, owner: Row, attr: AttrDef, items: list[
                 if via is not None and via.required:
                     raise errors.should_not_be_null(child_t.name if child_t else spec.child, spec.via)
                 if target.data.get(spec.via) == owner.oid:
+                    moved = Row(**{**target.__dict__, "data": dict(target.data)})
                     target.data[spec.via] = None
                     ctx.store.save(target)
-                    derive.after_write(ctx.backend, target, None)
+                    derive.after_write(ctx.backend, target, moved)
             else:
                 raise WsapiError(f"The {attr.name} collection cannot be changed")
-        ctx.store.save(owner)
+        ctx.store.save(ctx.store.get(owner.oid) or owner)  # as derived writes left it
         for link_owner, link_attr, target_oid in linked:
             derive.after_links_change(ctx.backend, link_owner, link_attr, [target_oid])
         derive.after_collection_change(ctx.backend, owner)

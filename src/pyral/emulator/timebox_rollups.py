@@ -76,20 +76,24 @@ def release_backlog(backend: Backend, release: int) -> None:
     row = store.get(release)
     if row is None or row.type != "Release":
         return
-    marks = ",".join("?" * len(SCHEDULABLE))
-    count = store.execute(
-        f"SELECT count(*) FROM objects o WHERE o.type IN ({marks}) AND o.deleted = 0"
-        f" AND {value_sql('o', 'Release')} = ? AND {value_sql('o', 'Iteration')} IS NULL",
-        [*SCHEDULABLE, release])[0][0]
+    count = 0
+    for type_name in SCHEDULABLE:  # one range of the (type, workspace, deleted, Release) index each
+        count += store.execute(
+            f"SELECT count(*) FROM objects o WHERE o.type = ? AND o.workspace = ? AND o.deleted = 0"
+            f" AND {value_sql('o', 'Release')} = ? AND {value_sql('o', 'Iteration')} IS NULL",
+            [type_name, row.workspace, release])[0][0]
     _save(backend, row, {"ReleaseBacklogItemsCount": int(count)})
 
 
 def capacities(backend: Backend, iterations: Iterable[int]) -> None:
     """Recompute every capacity of these iterations (a team has a handful per iteration)."""
     for iteration in set(iterations):
+        timebox = backend.store.get(iteration)
+        if timebox is None:
+            continue
         for (oid,) in backend.store.execute(
-                f"SELECT o.oid FROM objects o WHERE o.type = 'UserIterationCapacity' AND o.deleted = 0"
-                f" AND {value_sql('o', 'Iteration')} = ?", [iteration]):
+                f"SELECT o.oid FROM objects o WHERE o.type = 'UserIterationCapacity' AND o.workspace = ?"
+                f" AND o.deleted = 0 AND {value_sql('o', 'Iteration')} = ?", [timebox.workspace, iteration]):
             capacity(backend, int(oid))
 
 
@@ -100,8 +104,9 @@ def capacity(backend: Backend, oid: int) -> None:
         return
     estimates = float(store.execute(
         f"SELECT coalesce(sum({value_sql('t', 'Estimate')}), 0) FROM objects t WHERE t.type = 'Task'"
-        f" AND t.deleted = 0 AND {value_sql('t', 'Owner')} = ? AND {value_sql('t', 'Iteration')} = ?"
-        " AND t.project = ?", [row.data.get("User"), row.data.get("Iteration"), row.project])[0][0])
+        f" AND t.workspace = ? AND t.deleted = 0 AND {value_sql('t', 'Owner')} = ?"
+        f" AND {value_sql('t', 'Iteration')} = ? AND t.project = ?",
+        [row.workspace, row.data.get("User"), row.data.get("Iteration"), row.project])[0][0])
     cap = row.data.get("Capacity")
     load = round(estimates / float(cap), 2) if isinstance(cap, int | float) and cap else None
     _save(backend, row, {"TaskEstimates": round(estimates, 6), "Load": load})

@@ -1,20 +1,33 @@
-"""Driver for client_vs_upstream.py: runs the scenarios with whichever ``pyral`` the running
-interpreter imports (ours from ``.venv``, upstream 1.7.0 from ``.venv-upstream``).
+"""Driver for client_vs_upstream.py: runs one scenario per command with whichever ``pyral`` the
+running interpreter imports (ours from ``.venv``, upstream 1.7.0 from ``.venv-upstream``).
 
-Reads a JSON spec from argv[1], prints one JSON result line.  Requests are counted at the
-lowest HTTP layer of each stack: ``httpx.HTTPTransport.handle_request`` for ours,
-``requests.Session.send`` for upstream (every wire request, threaded page fetches included).
-Kept compatible with both environments: no imports from the benchmark package.
+Protocol: ``argv[1]`` is a JSON spec (``flavour``, ``server``, ``apikey``, ``all_query``,
+``task_query``).  The driver opens one long-lived ``Rally`` (not timed), writes
+``{"ready": true, ...}``, then reads one JSON command per stdin line,
+``{"scenario": NAME, ...parameters}``, and writes one JSON answer per command on stdout:
+``{"scenario", "s" (wall seconds), "cpu_s" (this process's CPU seconds), "requests", "items"}``
+or ``{"scenario", "error"}``.  Scenarios: ``connect`` and ``connect_first_get`` (a fresh
+``Rally``, closed afterwards), ``iterate``, ``walk_tasks``, ``create_multiple`` (``items``,
+``prefix``), ``update_multiple`` (the items of this driver's last ``create_multiple``) and
+``warm`` (one small query on the long-lived ``Rally``, so that its connection is alive).
+``"profile": PATH`` in a command writes a cProfile of that command to PATH; ``{"scenario":
+"quit"}`` (or end of input) ends the driver.  Anything a library prints goes to stderr.
+
+Requests are counted at the lowest HTTP layer of each stack: ``httpx.HTTPTransport.handle_request``
+for ours, ``requests.Session.send`` for upstream (every wire request, threaded page fetches
+included).  Kept compatible with both environments: no imports from the benchmark package.
 """
 
 from __future__ import annotations
 
+import cProfile
 import json
-import statistics
 import sys
 import threading
 import time
-from typing import Any
+import traceback
+from collections.abc import Callable
+from typing import Any, TextIO
 
 import pyral
 
@@ -57,95 +70,112 @@ def install_counter(flavour: str) -> None:
         httpx.HTTPTransport.handle_request = handle  # type: ignore[method-assign]
 
 
-def measure(fn: Any) -> tuple[Any, float, int]:
-    before = COUNT.n
-    t0 = time.perf_counter()
-    value = fn()
-    return value, time.perf_counter() - t0, COUNT.n - before
+class Session:
+    """The scenarios, run against one long-lived ``Rally`` (fresh ones for the connect scenarios)."""
 
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
+        self.rally = self.connect()
+        self.made: list[Any] = []
 
-def main() -> None:
-    spec = json.loads(sys.argv[1])
-    flavour = spec["flavour"]
-    install_counter(flavour)
-    server, apikey = spec["server"], spec["apikey"]
+    def connect(self) -> Any:
+        return pyral.Rally(self.spec["server"], apikey=self.spec["apikey"], verify_ssl_cert=False)
 
-    def connect() -> Any:
-        return pyral.Rally(server, apikey=apikey, verify_ssl_cert=False)
-
-    out: dict[str, Any] = {"flavour": flavour, "pyral_version": getattr(pyral, "__version__", "?")}
-    connects = []
-    rally = None
-    for _ in range(spec["connect_reps"]):
-        rally, secs, reqs = measure(connect)
-        connects.append((secs, reqs))
-        if rally is not None and hasattr(rally, "close") and len(connects) < spec["connect_reps"]:
+    @staticmethod
+    def close(rally: Any) -> None:
+        if hasattr(rally, "close"):
             rally.close()
-    out["connect"] = {"median_s": statistics.median(s for s, _ in connects),
-                      "min_s": min(s for s, _ in connects), "requests": connects[0][1],
-                      "first_s": connects[0][0], "per_rep_s": [s for s, _ in connects],
-                      "per_rep_requests": [r for _, r in connects], "reps": len(connects)}
-    assert rally is not None
 
-    def connect_and_get() -> int:
-        fresh = connect()
+    def s_connect(self, cmd: dict[str, Any]) -> int:
+        self.close(self.connect())
+        return 1
+
+    def s_connect_first_get(self, cmd: dict[str, Any]) -> int:
+        fresh = self.connect()
         n = sum(1 for _ in fresh.get("HierarchicalRequirement", fetch="FormattedID", pagesize=1, limit=1))
-        if hasattr(fresh, "close"):
-            fresh.close()
+        self.close(fresh)
         return n
 
-    firsts = [measure(connect_and_get) for _ in range(spec["connect_reps"])]
-    out["connect_first_get"] = {"median_s": statistics.median(s for _, s, _ in firsts),
-                                "min_s": min(s for _, s, _ in firsts), "requests": firsts[0][2],
-                                "per_rep_requests": [r for _, _, r in firsts], "reps": len(firsts)}
+    def s_warm(self, cmd: dict[str, Any]) -> int:
+        """One small query on the long-lived ``Rally`` (untimed by the benchmark: a kept-alive connection)."""
+        return sum(1 for _ in self.rally.get("HierarchicalRequirement", fetch="FormattedID", pagesize=1, limit=1))
 
-    def iterate() -> int:
+    def s_iterate(self, cmd: dict[str, Any]) -> int:
         n = 0
-        for story in rally.get("HierarchicalRequirement", fetch=SIX_FIELDS, query=spec["all_query"]):
+        for story in self.rally.get("HierarchicalRequirement", fetch=SIX_FIELDS, query=self.spec["all_query"]):
             for field in SIX_FIELDS.split(","):
                 getattr(story, field)
             n += 1
         return n
 
-    runs = []
-    for _ in range(spec["iterate_reps"]):
-        n, secs, reqs = measure(iterate)
-        runs.append((secs, reqs, n))
-    out["iterate"] = {"median_s": statistics.median(s for s, _, _ in runs), "min_s": min(s for s, _, _ in runs),
-                      "requests": runs[-1][1], "items": runs[-1][2], "reps": len(runs)}
-
-    def walk() -> tuple[int, int]:
-        stories = tasks = 0
-        for story in rally.get("HierarchicalRequirement", fetch="FormattedID,Name,Tasks", query=spec["task_query"]):
-            stories += 1
+    def s_walk_tasks(self, cmd: dict[str, Any]) -> int:
+        tasks = 0
+        for story in self.rally.get("HierarchicalRequirement", fetch="FormattedID,Name,Tasks",
+                                    query=self.spec["task_query"]):
             for task in story.Tasks:
                 task.Name  # noqa: B018 - touching the attribute is the point
                 tasks += 1
-        return stories, tasks
+        return tasks
 
-    runs2 = []
-    for _ in range(spec["walk_reps"]):
-        (stories, tasks), secs, reqs = measure(walk)
-        runs2.append((secs, reqs, stories, tasks))
-    out["walk_tasks"] = {"median_s": statistics.median(r[0] for r in runs2), "min_s": min(r[0] for r in runs2),
-                         "requests": runs2[-1][1], "stories": runs2[-1][2], "tasks": runs2[-1][3],
-                         "reps": len(runs2)}
-    if spec.get("bulk_items"):
-        made_runs: list[tuple[float, int, int]] = []
-        update_runs: list[tuple[float, int, int]] = []
-        for rep in range(spec["bulk_reps"]):
-            items = [{"Name": f"Bulk {flavour} {spec['rtt_ms']} {rep} {i}", "Notes": "bulk"}
-                     for i in range(spec["bulk_items"])]
-            made, secs, reqs = measure(lambda items=items: rally.createMultiple("HierarchicalRequirement", items))
-            made_runs.append((secs, reqs, len(made)))
-            changes = [{"ObjectID": m["ObjectID"], "Notes": "updated"} for m in made]
-            done, secs, reqs = measure(lambda changes=changes: rally.updateMultiple("HierarchicalRequirement",
-                                                                                   changes))
-            update_runs.append((secs, reqs, len(done)))
-        for name, runs3 in (("create_multiple", made_runs), ("update_multiple", update_runs)):
-            out[name] = {"median_s": statistics.median(r[0] for r in runs3), "min_s": min(r[0] for r in runs3),
-                         "requests": runs3[-1][1], "items": runs3[-1][2], "reps": len(runs3)}
-    print(json.dumps(out))
+    def s_create_multiple(self, cmd: dict[str, Any]) -> int:
+        items = [{"Name": f"{cmd['prefix']} {i}", "Notes": "bulk"} for i in range(cmd["items"])]
+        self.made = list(self.rally.createMultiple("HierarchicalRequirement", items))
+        return len(self.made)
+
+    def s_update_multiple(self, cmd: dict[str, Any]) -> int:
+        changes = [{"ObjectID": m["ObjectID"], "Notes": "updated"} for m in self.made]
+        return len(self.rally.updateMultiple("HierarchicalRequirement", changes))
+
+    def run(self, cmd: dict[str, Any]) -> dict[str, Any]:
+        scenario = cmd["scenario"]
+        fn: Callable[[dict[str, Any]], int] | None = getattr(self, f"s_{scenario}", None)
+        if fn is None:
+            return {"scenario": scenario, "error": f"unknown scenario {scenario!r}"}
+        profiler = cProfile.Profile() if cmd.get("profile") else None
+        before, cpu0 = COUNT.n, time.process_time()
+        t0 = time.perf_counter()
+        try:
+            if profiler is not None:
+                items = profiler.runcall(fn, cmd)
+            else:
+                items = fn(cmd)
+        except Exception:  # noqa: BLE001 - reported to the benchmark, which records it
+            return {"scenario": scenario, "error": traceback.format_exc()[-3000:]}
+        secs = time.perf_counter() - t0
+        answer = {"scenario": scenario, "s": secs, "cpu_s": time.process_time() - cpu0,
+                  "requests": COUNT.n - before, "items": items}
+        if profiler is not None:
+            profiler.dump_stats(cmd["profile"])
+        return answer
+
+
+def serve(spec: dict[str, Any], commands: TextIO, answers: TextIO) -> None:
+    """Answer each command line of ``commands`` with one JSON line on ``answers``."""
+    def say(payload: dict[str, Any]) -> None:
+        answers.write(json.dumps(payload) + "\n")
+        answers.flush()
+
+    try:
+        session = Session(spec)
+    except Exception:  # noqa: BLE001
+        say({"ready": False, "error": traceback.format_exc()[-3000:]})
+        return
+    say({"ready": True, "flavour": spec["flavour"], "pyral_version": getattr(pyral, "__version__", "?")})
+    for line in commands:
+        if not line.strip():
+            continue
+        cmd = json.loads(line)
+        if cmd.get("scenario") == "quit":
+            break
+        say(session.run(cmd))
+    Session.close(session.rally)
+
+
+def main() -> None:
+    spec = json.loads(sys.argv[1])
+    install_counter(spec["flavour"])
+    answers, sys.stdout = sys.stdout, sys.stderr  # only answers go to stdout
+    serve(spec, sys.stdin, answers)
 
 
 if __name__ == "__main__":

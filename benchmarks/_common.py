@@ -55,6 +55,11 @@ class EmulatorProcess:
                 out[key] = round(int(value.split()[0]) / 1024, 1)
         return out
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the emulator process has used so far."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()

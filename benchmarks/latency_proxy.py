@@ -62,6 +62,12 @@ class LatencyProxy:
             self._loop.close()
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
+        try:
+            await self._forward(client_r, client_w)
+        except asyncio.CancelledError:  # the proxy is stopping: end quietly
+            client_w.close()
+
+    async def _forward(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         assert self._slots is not None
         async with self._slots:
             self.connections += 1

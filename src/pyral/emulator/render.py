@@ -7,7 +7,9 @@
 * key order follows Rally: ref keys, ``_objectVersion``, ``_refObjectName``, fields, ``_type``.
 
 Rows needed for nested references and collection counts are loaded in batches per page, so a
-page costs a fixed number of SQL statements whatever its size.
+page costs a fixed number of SQL statements whatever its size.  Catalog objects with no stored
+row (built-in attributes, their values, query operators) are rows too (``virtual_members.py``,
+:meth:`Renderer.include`): every object, stored or not, is shaped here and only here.
 """
 
 from __future__ import annotations
@@ -113,15 +115,26 @@ def empty_value(attr: AttrDef) -> Any:
     return None
 
 
+def builtin_attribute_name(element: str) -> str:
+    """``_refObjectName`` of a built-in AttributeDefinition: its element name in lower camel
+    case (schemaSuccess.json: ``Workspace`` is ``workspace``; its few irregular internal names,
+    ``ObjectID`` as ``oid``, are not reproduced)."""
+    return element[:1].lower() + element[1:]
+
+
 def ref_name(tdef: TypeDef, row: Row) -> str:
     """``_refObjectName`` of an object."""
     data = row.data
     if tdef.name == "User":
         return str(data.get("DisplayName") or data.get("UserName") or "")
+    if tdef.name == "AttributeDefinition" and row.oid < 0:  # a built-in attribute
+        return builtin_attribute_name(str(data.get("ElementName") or ""))
     if "Name" in data and data["Name"] is not None:
         return str(data["Name"])
     if tdef.name == "AllowedAttributeValue":
         return str(data.get("StringValue", ""))
+    if tdef.name == "AllowedQueryOperator":
+        return str(data.get("OperatorName", ""))
     return f"{tdef.name}_{row.oid}"
 
 
@@ -148,6 +161,11 @@ class Renderer:
     _latest_posts: dict[int, str | None] = field(default_factory=dict)  # LatestDiscussionAgeInMinutes
 
     # -- public ----------------------------------------------------------------------------
+    def include(self, rows: Iterable[Row]) -> None:
+        """Make rows with no stored copy (catalog objects, ``virtual_members.py``) reachable as
+        reference targets; the caller has already decided they may be read."""
+        self._rows.update((r.oid, r) for r in rows)
+
     def objects(self, rows: list[Row], fetch: Fetch, *, top: bool = False) -> list[dict[str, Any]]:
         """Render a page of rows (prefetching their references and collection counts)."""
         self._prefetch(rows, fetch, depth=0, top=top)

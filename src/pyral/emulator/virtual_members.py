@@ -1,25 +1,32 @@
-"""Built-in attributes' allowed values and query operators: objects made from the catalog.
+"""Catalog objects with no stored rows, as rows the renderer and the query compiler take.
 
-They have no stored rows, so their OIDs are virtual (:func:`member_oid`) and a list of them is
-answered from rendered dictionaries: :func:`order_objects` sorts such a list as an ``order``
-parameter asks, :func:`project` cuts each object to what ``fetch`` (and ``compact=true``) asks,
-in the shapes the renderer gives stored objects of the same types.
+Built-in attributes (``attributedefinition/-10001``), their allowed values and every
+attribute's query operators are synthesised from the catalog.  They are made into
+:class:`~pyral.emulator.store.Row` objects here, so that one renderer (``render.py``) shapes
+them for ``fetch``/``compact``/refs exactly as it shapes stored objects, and one compiler
+(``virtual_query.py``) evaluates ``query`` and ``order`` over them.  Their OIDs are virtual
+(:func:`member_oid`), their version is 0.
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
-from .catalog import TypeDef
-from .refs import API_PREFIX
-from .render import META, Fetch
+from .store import Row
 
 # Virtual OIDs: -(|attribute OID| * 1000 + n), n in 1..500 the value at index n-1, n in
 # 501..999 the operator at index n-501 (docs/emulator.md, Fidelity choices).
 _MEMBERS = 1000
 _OPERATORS = 500
-_IDENTITY = ("_ref", "_refObjectUUID", "_objectVersion", "_refObjectName")
+_TRAILING_OID = re.compile(r"/(-?\d+)$")
+# What an AttributeDefinition row keeps of a reference: the ObjectID of a stored target
+# (rendered and queried like any reference); other references stay rendered (AllowedValueType
+# names a catalog TypeDefinition with no row); the renderer computes the collections.
+_REF_BY_OID = ("Workspace", "TypeDefinition", "Subscription")
+_COMPUTED = ("AllowedValues", "AllowedQueryOperators")
+_IDENTITY = ("ObjectID", "ObjectUUID", "VersionId", "CreationDate")
 
 
 def member_oid(attr_oid: int, index: int, value: bool) -> int:
@@ -43,55 +50,31 @@ def uuid_for(oid: int) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"pyral-emulator:{oid}"))
 
 
-def order_objects(objects: list[dict[str, Any]], order: str | None) -> list[dict[str, Any]]:
-    """``objects`` sorted by an ``order`` parameter (already checked against the type), else as
-    they are (the catalog's order); ties keep their order, nulls first, as SQLite sorts them."""
-    keys = [k.split() for k in (order or "").split(",") if k.strip()]
-    out = list(objects)
-    for words in reversed(keys):  # a stable sort per key, last key first
-        name = words[0].lower()
-        descending = len(words) > 1 and words[1].lower() == "desc"
-
-        def key(obj: dict[str, Any], name: str = name) -> tuple[int, Any]:
-            value = next((v for k, v in obj.items() if k.lower() == name), None)
-            if isinstance(value, dict):
-                value = value.get("_refObjectName")
-            if value is None:
-                return (0, "")
-            return (1, value) if isinstance(value, int | float) and not isinstance(value, bool) else (2, str(value))
-
-        out.sort(key=key, reverse=descending)
-    return out
+def _virtual_row(oid: int, type_path: str, workspace: int | None, created: str, data: dict[str, Any]) -> Row:
+    return Row(oid=oid, type=type_path, workspace=workspace, project=None, uuid=uuid_for(oid), version=0,
+               created=created, updated=created, fid=None, rank=None, deleted=False, data=data)
 
 
-def project(obj: dict[str, Any], tdef: TypeDef, fetch: Fetch, *, compact: bool, top: bool) -> dict[str, Any]:
-    """``obj`` (a full rendered object with ``_type``) as ``fetch`` asks: its identity, then the
-    attributes wanted (all for ``fetch=true``, or without fetch on a read by ref); ``compact``:
-    relative refs, no version keys, no ``_refObjectName`` (these types have no Name)."""
-    full = fetch.mode == "all" or (top and fetch.mode == "none")
-    wanted = [a.name for a in tdef.attrs if a.name in obj and (full or fetch.wants(a))]
-    if compact:
-        out: dict[str, Any] = {"_ref": _relative(obj["_ref"]), "_refObjectUUID": obj["_refObjectUUID"]}
-        out.update({name: _compact_value(obj[name]) for name in wanted})
-    else:
-        out = dict(META)
-        out.update({k: obj[k] for k in _IDENTITY if k in obj})
-        if fetch.mode == "none" and not top:
-            out.pop("_objectVersion", None)
-        out.update({name: obj[name] for name in wanted})
-    if "CreationDate" in wanted and "_CreatedAt" in obj:
-        out["_CreatedAt"] = obj["_CreatedAt"]
-    if not top:
-        out["_type"] = obj["_type"]
-    return out
+def attrdef_row(obj: dict[str, Any], oid: int, workspace: int | None) -> Row:
+    """An AttributeDefinition (as ``attrdef_json`` builds it) as a row: its scalar fields as
+    they are, references to stored objects as ObjectIDs."""
+    data: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key.startswith("_") or key in _IDENTITY or key in _COMPUTED:
+            continue
+        if key in _REF_BY_OID and isinstance(value, dict):
+            found = _TRAILING_OID.search(str(value.get("_ref", "")))
+            value = int(found.group(1)) if found else None
+        data[key] = value
+    return _virtual_row(oid, "AttributeDefinition", workspace, str(obj.get("CreationDate") or ""), data)
 
 
-def _relative(ref: str) -> str:
-    at = ref.find(API_PREFIX)
-    return ref[at + len(API_PREFIX):] if at >= 0 else ref
-
-
-def _compact_value(value: Any) -> Any:
-    if isinstance(value, dict) and "_ref" in value:
-        return {k: (_relative(v) if k == "_ref" else v) for k, v in value.items() if k not in META}
-    return value
+def member_row(attr: Row, index: int, name: str, value: bool) -> Row:
+    """Value ``index`` (``value``) or query operator ``index`` of the attribute ``attr``: a
+    read-only object with a virtual OID, dated like its attribute."""
+    oid = member_oid(attr.oid, index, value)
+    if not value:
+        return _virtual_row(oid, "AllowedQueryOperator", attr.workspace, attr.created, {"OperatorName": name})
+    return _virtual_row(oid, "AllowedAttributeValue", attr.workspace, attr.created,
+                        {"StringValue": name, "LocalizedStringValue": name, "ValueIndex": index,
+                         "IntegerValue": index, "AttributeDefinition": attr.oid})

@@ -16,16 +16,16 @@ from . import access, copying, envelopes, errors, service
 from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
 from .errors import WsapiError
-from .object_query import filter_objects
 from .payload import load_json
 from .query_compiler import QueryCompiler
 from .query_parser import QueryError, parse_query
 from .refs import API_PREFIX, object_ref, parse_ref
-from .render import META, Fetch, Renderer, created_at
+from .render import META, Fetch, Renderer, builtin_attribute_name
 from .routing import Request, Route, route
 from .store import Row, value_sql
 from .store import sqlite3 as sqlite
-from .virtual_members import member_of, member_oid, order_objects, project, uuid_for
+from .virtual_members import attrdef_row, member_of, member_row, uuid_for
+from .virtual_query import select as select_virtual
 
 DEFAULT_PAGESIZE = 20
 MAX_PAGESIZE = 2000
@@ -167,6 +167,8 @@ class Handlers:
         def digit(row: Row, tdef: TypeDef) -> str:
             if tdef.name == "User" and row.oid == principal.oid:
                 return "2"
+            if row.oid < 0:  # a catalog object (built-in attribute, value, operator): read-only
+                return "0"
             return "7" if rights.can_write(row) else "0"
 
         return digit
@@ -508,7 +510,7 @@ class Handlers:
                                      "_type": "AllowedQueryOperator"}
         if not inline_values:
             operators = {**META, **operators, "Count": len(self.backend.catalog.operators(attr))}
-        camel = attr.name[:1].lower() + attr.name[1:]
+        camel = builtin_attribute_name(attr.name)
         out: dict[str, Any] = {} if inline_values else self._attrdef_object_fields(req, tdef, attr, workspace)
         nested: dict[str, Any] = {} if inline_values else dict(META)  # WSAPI reads: getSuccess.json's ref shape
         if not inline_values:
@@ -599,16 +601,25 @@ class Handlers:
         return 200, body
 
     def _typedef_attributes(self, req: Request, row: Row, start: int, size: int) -> Result:
+        """``typedefinition/<oid>/Attributes``: the schema endpoint's objects in their WSAPI form,
+        selected and sorted by the one compiler (``virtual_query.py``)."""
         schema = self.backend.schema(row.workspace)
         tdef = schema.get(str(row.data.get("TypePath")))
         attrs = list(tdef.attrs) if tdef else []
-        items = [{**META, **self.attrdef_json(req, tdef, a, row.workspace), "_type": "AttributeDefinition"}  # type: ignore[arg-type]
-                 for a in attrs]
+        items = {a.oid: {**META, **self.attrdef_json(req, tdef, a, row.workspace), "_type": "AttributeDefinition"}  # type: ignore[arg-type]
+                 for a in attrs}
+        rows = [attrdef_row(obj, oid, row.workspace) for oid, obj in items.items()]
+        chosen = self._select_virtual(req, rows, self.backend.type("AttributeDefinition"), schema, [row])
+        page = [items[r.oid] for r in chosen[start - 1:start - 1 + size]]
+        return 200, envelopes.query_result(page, len(chosen), start, size)
+
+    def _select_virtual(self, req: Request, rows: list[Row], tdef: TypeDef, schema: WorkspaceSchema,
+                        related: list[Row] | None = None) -> list[Row]:
         try:
-            items = filter_objects(items, req.param("query"), "AttributeDefinition")
+            return select_virtual(rows, tdef, schema, query=req.param("query"), order=req.param("order"),
+                                  today=self.backend.clock.now().date(), related=related or [])
         except QueryError as exc:
             raise WsapiError(str(exc)) from None
-        return 200, envelopes.query_result(items[start - 1:start - 1 + size], len(items), start, size)
 
     def _member_owner(self, oid: int, principal: Principal) -> tuple[TypeDef, AttrDef, Row | None] | None:
         """The attribute (its type, and its stored row if custom) an AttributeDefinition OID
@@ -644,25 +655,23 @@ class Handlers:
     def _builtin_members(self, req: Request, tdef: TypeDef, attr: AttrDef, values: bool, principal: Principal,
                          start: int, size: int) -> Result:
         """A built-in attribute's AllowedValues (``values``), or any attribute's
-        AllowedQueryOperators: the same ``query``, ``order``, ``fetch`` and ``compact`` rules as
-        stored objects of the type (the compiler checks query and order, then they are applied
-        to the catalog's objects)."""
+        AllowedQueryOperators: rows made from the catalog, selected by the one query compiler and
+        shaped by the one renderer, as stored objects of the type are."""
         kind = "AllowedAttributeValue" if values else "AllowedQueryOperator"
         workspace = self._workspace(req, principal)
-        member_t = self.backend.type(kind)
-        self._compile(req, member_t, self.backend.schema(workspace), principal)  # Rally's parse errors
-        count = len(attr.allowed or ()) if values else len(self.backend.catalog.operators(attr))
-        items = [self._builtin_member(req, tdef, attr, i, values, workspace) for i in range(count)]
-        try:
-            items = filter_objects(items, req.param("query"), kind)
-        except QueryError as exc:
-            raise WsapiError(str(exc)) from None
-        items = order_objects(items, req.param("order"))
+        schema = self.backend.schema(workspace)
+        owner = self._attrdef_row(req, tdef, attr, workspace)
+        rows = self._builtin_member_rows(owner, attr, values)
+        typedef = owner.data.get("TypeDefinition")
+        typedef_row = self.store.get(typedef) if isinstance(typedef, int) else None  # for dotted paths
+        chosen = self._select_virtual(req, rows, self.backend.type(kind), schema,
+                                      [owner, *([typedef_row] if typedef_row else [])])
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        compact = req.flag("compact", False)
-        page = [project(i, member_t, fetch, compact=compact, top=False) for i in items[start - 1:start - 1 + size]]
-        body = envelopes.query_result(page, len(items), start, size)
-        if compact:
+        renderer = self.renderer(req, workspace, principal)
+        renderer.include([owner])
+        page = renderer.objects(chosen[start - 1:start - 1 + size], fetch)
+        body = envelopes.query_result(page, len(chosen), start, size)
+        if req.flag("compact", False):
             for key in META:
                 body["QueryResult"].pop(key, None)
         return 200, body
@@ -713,27 +722,14 @@ class Handlers:
                 "SystemRequired": attr.required and not attr.custom, "VisibilityOnChildProjects": None,
                 "VisibleOnlyToAdmins": False, "_type": "ScopedAttributeDefinition"}
 
-    def _builtin_member(self, req: Request, tdef: TypeDef, attr: AttrDef, index: int, value: bool,
-                        workspace: int | None) -> dict[str, Any]:
-        """Value ``index`` of a built-in attribute's AllowedValues (``value``) or AllowedQueryOperators:
-        a read-only object with a virtual OID (:func:`member_oid`), dated like its attribute."""
-        oid = member_oid(attr.oid, index, value)
-        attr_obj = self.attrdef_json(req, tdef, attr, workspace)
-        name = (attr.allowed or ())[index] if value else self.backend.catalog.operators(attr)[index]
-        kind = "AllowedAttributeValue" if value else "AllowedQueryOperator"
-        out: dict[str, Any] = {
-            **META, "CreationDate": attr_obj["CreationDate"], "ObjectID": oid, "ObjectUUID": uuid_for(oid),
-            "_CreatedAt": created_at(attr_obj["CreationDate"], self.store.clock.now()) if attr_obj["CreationDate"] else "",
-            "VersionId": "0", "_objectVersion": "0", "_ref": object_ref(req.base, kind, oid), "_refObjectName": name,
-            "_refObjectUUID": uuid_for(oid), "_type": kind,
-        }
-        if not value:
-            return out | {"OperatorName": name}
-        return out | {"StringValue": name, "LocalizedStringValue": name, "ValueIndex": index,
-                      "IntegerValue": index,
-                      "AttributeDefinition": {**META, "_ref": attr_obj["_ref"], "_refObjectName": attr.display_name,
-                                              "_refObjectUUID": attr_obj["_refObjectUUID"],
-                                              "_type": "AttributeDefinition"}}
+    def _attrdef_row(self, req: Request, tdef: TypeDef, attr: AttrDef, workspace: int | None) -> Row:
+        return attrdef_row(self.attrdef_json(req, tdef, attr, workspace), attr.oid, workspace)
+
+    def _builtin_member_rows(self, owner: Row, attr: AttrDef, values: bool) -> list[Row]:
+        """A built-in attribute's AllowedValues (``values``) or any attribute's
+        AllowedQueryOperators, as rows with virtual OIDs (``virtual_members.py``)."""
+        names = (attr.allowed or ()) if values else self.backend.catalog.operators(attr)
+        return [member_row(owner, i, name, values) for i, name in enumerate(names)]
 
     def _builtin_member_read(self, req: Request, kind: str, oid: int, principal: Principal) -> Result:
         """``allowedattributevalue/<oid>`` or ``allowedqueryoperator/<oid>`` of a virtual member."""
@@ -746,13 +742,15 @@ class Handlers:
         if owner is None or (value and owner[2] is not None):
             raise errors.not_found_read()
         tdef, attr, _ = owner
-        count = len(attr.allowed or ()) if value else len(self.backend.catalog.operators(attr))
-        if index >= count:
+        workspace = self._workspace(req, principal)
+        attr_row = self._attrdef_row(req, tdef, attr, workspace)
+        rows = self._builtin_member_rows(attr_row, attr, value)
+        if index >= len(rows):
             raise errors.not_found_read()
-        obj = self._builtin_member(req, tdef, attr, index, value, self._workspace(req, principal))
         fetch = Fetch.parse(req.param("fetch"), req.param("shallowFetch"), default="all")
-        return 200, envelopes.single(kind, project(obj, self.backend.type(kind), fetch,
-                                                   compact=req.flag("compact", False), top=True))
+        renderer = self.renderer(req, workspace, principal)
+        renderer.include([attr_row])
+        return 200, envelopes.single(kind, renderer.objects([rows[index]], fetch, top=True)[0])
 
     def _builtin_attrdef(self, req: Request, oid: int, workspace: int | None) -> Result:
         found = self.backend.catalog.attr_by_oid(oid)

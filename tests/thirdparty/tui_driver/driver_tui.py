@@ -227,6 +227,9 @@ async def scenario(side: str, client: Any, work: Path, story_id: str, other_id: 
     await step(f"{side}.attachment.download", lambda: attachments and client.download_attachment(
         story, attachments[-1], str(target)))
     await step(f"{side}.attachment.content", lambda: target.read_text() if target.exists() else None)
+    image = work / f"{side}-image.png"
+    await step(f"{side}.embedded-image", lambda: client.download_embedded_image(
+        f"/slm/attachment/{attachments[-1].object_id if attachments else 1}/image.png", str(image)))
     await step(f"{side}.search", lambda: client.search_tickets("checkout", limit=5))
     await step(f"{side}.summary", lambda: client.get_sprint_summary())
     if created is not None:

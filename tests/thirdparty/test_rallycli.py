@@ -216,7 +216,13 @@ def test_bad_input_reaches_the_client_as_rallys_error_and_changes_nothing(ran: R
     assert ok(steps, "bad.update.after") == "Major Problem"
     assert failed(steps, "bad.create.missing_name").endswith("HierarchicalRequirement.Name should not be null")
     assert failed(steps, "bad.create.unknown_project").endswith("Could not read referenced object 999999999")
+    assert failed(steps, "bad.create.not_a_number").endswith(
+        'Cannot convert "lots" to a number for HierarchicalRequirement.PlanEstimate')
     assert ok(steps, "bad.create.after") == 0
+    assert failed(steps, "bad.collection.unknown_ref").endswith("Could not read referenced object 999999999")
+    assert ok(steps, "bad.collection.after") == 0
+    unknown_collection = failed(steps, "bad.collection.unknown_name")  # the text is the emulator's choice
+    assert unknown_collection.startswith("RallyError") and '"NoSuchCollection"' in unknown_collection
     assert failed(steps, "bad.delete.again").endswith("Object to delete cannot be null")
     # A wrong API key: HTTP 401, which rallycli raises as requests' HTTPError.
     assert failed(steps, "bad.key.read") == "HTTPError: HTTPError: 401"
@@ -251,3 +257,4 @@ def test_what_rallycli_itself_gets_wrong_fails_as_it_would_against_rally(ran: Ra
     assert failed(steps, "attributes.scoped.builtin") == "HTTPError: HTTPError: 404"
     assert failed(steps, "basic.update.list") == "TypeError: TypeError: Cannot serialize non-str key None"
     assert ok(steps, "basic.update.list.after") == ""
+

@@ -49,12 +49,12 @@ def emit(step: str, ok: bool, payload: Any) -> None:
 
 
 def error_text(err: BaseException) -> str:
-    """What the exception says: RallyError's lines (Rally's own error texts among them), or the type."""
+    """What the exception says: RallyError's lines (Rally's own error texts among them), an HTTP
+    error's status, or the message."""
     if isinstance(err, RallyError):
-        return str(err)
+        return str(err).removeprefix("RallyError: ")
     status = getattr(getattr(err, "response", None), "status_code", None)
-    status = status if status is not None else getattr(err, "status", None)
-    return f"{type(err).__name__}: {status if status is not None else err}"
+    return str(status if status is not None else err)
 
 
 def step(name: str, fn: Callable[[], Any]) -> Any:

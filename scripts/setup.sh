@@ -85,7 +85,7 @@ if [ "${PYRAL_SKIP_NODE:-0}" != "1" ] && command -v npm >/dev/null 2>&1; then
   node_toolkit & pids+=("$!")
 fi
 
-if [ "${PYRAL_SKIP_THIRDPARTY:-0}" != "1" ]; then
+if [ "${PYRAL_SKIP_TUI:-0}" != "1" ]; then
   thirdparty_tui & pids+=("$!")
 fi
 
@@ -100,6 +100,6 @@ fi
 for pid in "${pids[@]}"; do
   wait "$pid"
 done
-if [ "${PYRAL_SKIP_THIRDPARTY:-0}" != "1" ]; then
+if [ "${PYRAL_SKIP_TUI:-0}" != "1" ]; then
   thirdparty_tui_ours
 fi

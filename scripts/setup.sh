@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv with the whole project ([all] extras) and .venv-upstream with upstream pyral 1.7.0.
 # Idempotent: re-running only installs what changed. Used by scripts/demo.sh and scripts/test.sh.
-# The upstream venv and the Node toolkit install in the background while .venv installs (on a fresh
-# clone most of the time is waiting on downloads); the script fails if any of the three fails.
+# The upstream venv, the Node toolkit and the third-party clients' venvs install in the background while .venv
+# installs (on a fresh clone most of the time is waiting on downloads); the script fails if any fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -26,6 +26,21 @@ node_toolkit() {
   local node_dir=tests/thirdparty/node_rally
   if [ ! -f "$node_dir/node_modules/.package-lock.json" ] || [ "$node_dir/package-lock.json" -nt "$node_dir/node_modules/.package-lock.json" ]; then
     (cd "$node_dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+
+# rally-cli 2.0.4 (PyPI, package rallycli), pinned with its dependencies in
+# tests/thirdparty/rallycli_client/requirements.txt, in .venv-rallycli for tests/thirdparty/test_rallycli.py;
+# reinstalled only when that file changes.  rally-cli needs Python < 3.13 (PYTHON_RALLYCLI picks one).
+rallycli_venv() {
+  local req=tests/thirdparty/rallycli_client/requirements.txt stamp=.venv-rallycli/.rallycli-installed
+  if [ ! -x .venv-rallycli/bin/python ]; then
+    "${PYTHON_RALLYCLI:-$PY}" -m venv .venv-rallycli
+  fi
+  if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ]; then
+    # Compiled here: the driver's imports (pydantic, aiohttp, dateparser...) are then read from .pyc.
+    .venv-rallycli/bin/python -m pip install -q --disable-pip-version-check -r "$req"
+    touch "$stamp"
   fi
 }
 
@@ -63,11 +78,14 @@ trap 'wait' EXIT  # never leave an install running behind a failure
 if [ "${PYRAL_SKIP_UPSTREAM:-0}" != "1" ]; then
   upstream & pids+=("$!")
 fi
+if [ "${PYRAL_SKIP_RALLYCLI:-0}" != "1" ]; then
+  rallycli_venv & pids+=("$!")
+fi
 if [ "${PYRAL_SKIP_NODE:-0}" != "1" ] && command -v npm >/dev/null 2>&1; then
   node_toolkit & pids+=("$!")
 fi
 
-if [ "${PYRAL_SKIP_THIRDPARTY:-0}" != "1" ]; then
+if [ "${PYRAL_SKIP_TUI:-0}" != "1" ]; then
   thirdparty_tui & pids+=("$!")
 fi
 
@@ -82,6 +100,6 @@ fi
 for pid in "${pids[@]}"; do
   wait "$pid"
 done
-if [ "${PYRAL_SKIP_THIRDPARTY:-0}" != "1" ]; then
+if [ "${PYRAL_SKIP_TUI:-0}" != "1" ]; then
   thirdparty_tui_ours
 fi

@@ -5,6 +5,7 @@ mid-iteration: test_upstream_bugs_fixed.py::test_13."""
 from __future__ import annotations
 
 import gc
+import json
 import socket
 import threading
 from typing import Any
@@ -151,6 +152,19 @@ def test_gzip_responses_are_requested_and_decoded(connect: Any) -> None:
     assert len(got) == 20 and got[0].Description == "x" * 200
     assert sent.sent[0].headers["Accept-Encoding"] == "gzip"
     assert sent.received[0].headers["Content-Encoding"] == "gzip"
+
+
+def test_write_bodies_are_compact_json(connect: Any) -> None:
+    rally, sent = connect()
+    made = rally.createMultiple("Story", [{"Name": f"compact {i}", "Notes": "a, b: c"} for i in range(3)])
+    batch = [r for r in sent.sent if r.url.path.endswith("/batch")]
+    assert len(batch) == 1 and len(made) == 3
+    body = batch[0].content
+    entries = json.loads(body)["Batch"]
+    assert [e["Entry"]["Body"]["hierarchicalrequirement"]["Name"] for e in entries] == [f"compact {i}" for i in range(3)]
+    assert body == json.dumps(json.loads(body), separators=(",", ":")).encode()  # no blank after , and :
+    assert b'"Notes":"a, b: c"' in body  # blanks inside values are kept
+    assert [s.Notes for s in rally.get("Story", fetch="Notes", query='Name contains "compact"')] == ["a, b: c"] * 3
 
 
 def test_at_most_twelve_requests_in_flight(connect: Any) -> None:

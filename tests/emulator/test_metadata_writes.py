@@ -154,3 +154,26 @@ def test_scoped_attribute_definition_answers_with_an_envelope(wsapi: Wsapi, drop
     assert bad["Errors"]
     missing = wsapi.get(path.replace(f"/{dropdown['ObjectID']}", "/999999"))
     assert missing["OperationResult"]["Errors"] == ["Cannot find object to read"]
+
+
+def test_renamed_custom_attribute_is_found_by_its_new_name(wsapi: Wsapi, dropdown: dict) -> None:
+    """A custom attribute's Name (its display name) is writable; the typedef's Attributes, the
+    attribute's read and its project-scoped form show the new name, and the ElementName stays
+    (rally-cli renames with ``update_attribute`` and finds attributes by ``(Name = "...")``)."""
+    td = _typedef(wsapi, "Defect")
+    renamed = wsapi.update(dropdown["_ref"], {"Name": "Blast Radius"})
+    assert (renamed["Name"], renamed["ElementName"]) == ("Blast Radius", "c_Impact")
+    attributes = f"typedefinition/{td['ObjectID']}/Attributes"
+    found = wsapi.rows(attributes, query='(Name = "Blast Radius")')
+    assert [(a["ElementName"], oid_of(a["_ref"])) for a in found] == [("c_Impact", dropdown["ObjectID"])]
+    assert wsapi.rows(attributes, query='(Name = "Impact")') == []
+    assert wsapi.read(dropdown["_ref"])["_refObjectName"] == "Blast Radius"
+    path = (f"{short(wsapi.default_project()['_ref'])}/TypeDefinition/{td['ObjectID']}"
+            f"/ScopedAttributeDefinition/{dropdown['ObjectID']}")
+    assert wsapi.read(path)["Name"] == "Blast Radius"
+    # the field keeps its element name and its values
+    assert wsapi.create("defect", {"Name": "d", "c_Impact": "Low"})["c_Impact"] == "Low"
+    # Hidden is read-only in WSAPI (Rally's OpenAPI description): ignored with a warning
+    answer = wsapi.update_raw(dropdown["_ref"], {"AttributeDefinition": {"Hidden": True}})
+    assert answer["Errors"] == [] and answer["Object"]["Hidden"] is False
+    assert any("Hidden" in w for w in answer["Warnings"])

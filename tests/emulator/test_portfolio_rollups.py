@@ -179,8 +179,11 @@ def test_state_changed_and_last_rollup_dates(wsapi: Wsapi, emulator: Emulator) -
     emulator.advance_clock(60)
     wsapi.update(feature["_ref"], {"State": None})
     assert _get(wsapi, feature["_ref"], names)[0] == stamp(240)
-    copied = inner(wsapi.request("POST", f"{API}/portfolioitem/feature/{plain['ObjectID']}/copy").json())
-    assert copied["Errors"] == []
+    wsapi.update(feature["_ref"], {"State": state["_ref"]})
+    emulator.advance_clock(60)
+    copied = inner(wsapi.request("POST", f"{API}/portfolioitem/feature/{feature['ObjectID']}/copy").json())
+    assert copied["Errors"] == []  # the copy has the State, none of the stories: its own dates
+    assert _get(wsapi, copied["_ref"], (*names, "LeafStoryCount")) == (stamp(300), stamp(300), 0)
 
 
 def test_preliminary_estimate_values_follow_the_estimate(wsapi: Wsapi) -> None:

@@ -582,3 +582,25 @@ def test_or_chains_of_equalities_compile_to_one_in_list() -> None:
         "/hierarchicalrequirement/1", "/defect/2", "/hierarchicalrequirement/3"]
     untouched = parse_query("((Name = a) AND (Name = b))")
     assert _merge_equalities(untouched) == untouched
+
+
+@pytest.mark.parametrize("projects", [None, ["root"], ["root", "child"]])
+def test_name_contains_counts_from_an_index_with_or_without_project_scope(data: Data, projects: list[str] | None
+                                                                          ) -> None:
+    """A query's count (``Name contains``, the commonest filter) reads one index only, whether or
+    not ``project=`` limits it: scoping must not make the emulator read every matching row."""
+    tdef = SCHEMA.get("HierarchicalRequirement")
+    assert tdef is not None
+    sql, params = COMPILER.where(parse_query('(Name contains "a")'), tdef)
+    clauses, args = ["o.type IN (?)", "o.deleted = 0", "o.workspace IS ?"], ["HierarchicalRequirement", WS]
+    if projects is not None:
+        clauses.append(f"o.project IN ({','.join('?' * len(projects))})")
+        args += [data.oids[p] for p in projects]
+    where = " AND ".join([*clauses, "1", f"({sql})"])
+    plan = " ".join(str(r[3]) for r in data.store.execute(f"EXPLAIN QUERY PLAN SELECT count(*) FROM objects o"
+                                                          f" WHERE {where}", [*args, *params]))
+    assert "COVERING INDEX" in plan, plan
+    expected = sorted(data.query('(Name contains "a")'))
+    if projects is not None:
+        expected = [k for k in expected if data.store.get(data.oids[k]).project in {data.oids[p] for p in projects}]
+    assert data.store.count(where, [*args, *params]) == len(expected)

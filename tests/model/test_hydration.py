@@ -75,7 +75,8 @@ def items(depth: int) -> Any:
         st.dictionaries(st.sampled_from(["a", "b", "Errors"]), SCALARS, max_size=2))
     return st.dictionaries(st.sampled_from(
         ["_type", "_ref", "_refObjectName", "Name", "ObjectID", "_rallyAPIMajor", "_objectVersion", "Errors",
-         "Tasks", "RevisionHistory", "Owner", "Tags", "StringValue", "OperatorName", "_refObjectUUID", "Notes"]),
+         "Tasks", "RevisionHistory", "Owner", "Tags", "StringValue", "OperatorName", "_refObjectUUID", "Notes",
+         "oid", "_lazy"]),
         value, max_size=8).map(lambda d: _typed(d))
 
 
@@ -151,3 +152,29 @@ def test_bad_input(bad: Any) -> None:
     assert hydrator.make_page([bad]) == [bad]  # not an item: passed through as a query page does
     with pytest.raises(AttributeError):
         hydrator.make(bad)
+
+
+def test_a_repeated_reference_is_built_as_the_first_was_and_apart_from_it() -> None:
+    """References that come back on every row (a story's ``Owner``) are remembered per hydrator:
+    each row still gets its own instance, ``__dict__`` and pending-collection dict, and an item
+    that differs in any way (a value's type, a key's place, a nested value) is built afresh."""
+    owner = {"_rallyAPIMajor": "2", "_ref": BASE + "user/5", "_refObjectName": "Alice", "_type": "User",
+             "Score": 1, "Rate": 2.5}
+    variants = [dict(owner), {**owner, "Score": True}, {**owner, "Score": 1.0}, {**owner, "Rate": 2},
+                {"_ref": owner["_ref"], "_type": "User", "_refObjectName": "Alice", "Score": 1, "Rate": 2.5},
+                {**owner, "Rate": 0.0}, {**owner, "Rate": -0.0}, {**owner, "Rate": float("nan")},
+                {**owner, "Tags": {"_ref": BASE + "user/5/Tags", "Count": 1}}, {**owner, "Extra": [1]}, dict(owner),
+                *[{"_ref": BASE + "user/6", "_type": "User", "_lazy": "x", "oid": "y"}] * 2]
+    rows = [{"_type": "HierarchicalRequirement", "_ref": f"{BASE}hierarchicalrequirement/{i}", "Owner": v}
+            for i, v in enumerate(variants)]
+    fast = Hydrator(None, complete=False, hydrated=True).make_page(rows)
+    general = [GeneralPath(None, complete=False, hydrated=True).make(row) for row in rows]
+    assert repr(shape(fast)) == repr(shape(general))  # repr: -0.0 and 0.0, True and 1 differ
+    first, last = fast[0].Owner, fast[-3].Owner
+    assert first is not last and first.__dict__ is not last.__dict__
+    assert first.__dict__[state.LAZY] is not last.__dict__[state.LAZY]
+    first.Score = 99
+    first.__dict__[state.LAZY]["Tasks"] = "x"
+    assert last.Score == 1 and state.pending(last) == {} and fast[1].Owner.Score is True
+    assert state.pending(fast[8].Owner) == {"Tags": BASE + "user/5/Tags"}
+    assert fast[-1].Owner.__dict__[state.LAZY] == "x" and fast[-1].Owner.oid == "y"

@@ -20,6 +20,7 @@ from .clock import iso_ms
 from .store import Row, Store
 
 DEFAULT_ADMIN_USER = "admin@emulator.local"
+CUSTOMS_FROM = ("AttributeDefinition",)  # the object types a workspace's custom fields are read from
 DEFAULT_ADMIN_PASSWORD = "Rally-Emulator-1"
 DEFAULT_ADMIN_API_KEY = "_emulatorAdminKey0000000000000000000001"
 
@@ -73,7 +74,7 @@ class Backend:
         self.admin_user = admin_user
         self.admin_password = admin_password
         self.admin_api_key = admin_api_key
-        self._schemas: dict[int, WorkspaceSchema] = {}
+        self._schemas: dict[int, tuple[tuple[int, int], WorkspaceSchema]] = {}
         self._schema_lock = threading.Lock()
         self._sessions: dict[str, dict[str, Any]] = {}
         self._session_lock = threading.Lock()
@@ -166,14 +167,17 @@ class Backend:
         return tdef
 
     def schema(self, workspace: int | None) -> WorkspaceSchema:
-        """The schema of a workspace: built-ins plus its custom fields (cached)."""
+        """The schema of a workspace: built-ins plus its custom fields (cached until an
+        AttributeDefinition is written, a write of one is undone, or the store is replaced)."""
         key = workspace or 0
-        with self._schema_lock:
+        # The store's lock first, as every write does: a write holding it may ask for a schema.
+        with self.store.lock, self._schema_lock:
+            stamp = self.store.writes_of(CUSTOMS_FROM)
             hit = self._schemas.get(key)
-            if hit is None:
-                hit = WorkspaceSchema(self.catalog, self._load_customs(workspace))
+            if hit is None or hit[0] != stamp:
+                hit = (stamp, WorkspaceSchema(self.catalog, self._load_customs(workspace)))
                 self._schemas[key] = hit
-            return hit
+            return hit[1]
 
     def reload(self) -> None:
         """Forget cached schemas after the store was replaced (reset or import)."""

@@ -66,8 +66,9 @@ def rollup(backend: Backend, pi: int) -> None:
         if row is None or not is_portfolio_item(backend, row.type):
             return
         marks, leaves = _leaf_pis(backend, row.oid)
-        values = {**_story_values(backend, marks, leaves), **_defect_values(backend, marks, leaves),
-                  **_own_values(backend, row, marks, leaves)}
+        scope = [row.workspace, *leaves]  # (type, workspace, deleted, PortfolioItem) is an index
+        values = {**_story_values(backend, marks, scope), **_defect_values(backend, marks, scope),
+                  **_own_values(backend, row, marks, scope)}
         values["DirectChildrenCount"] = int(store.execute(
             "SELECT count(*) FROM objects WHERE deleted = 0 AND type LIKE 'PortfolioItem/%'"
             " AND json_extract(data, '$.\"Parent\"') = ?", [row.oid])[0][0])
@@ -82,7 +83,7 @@ def rollup(backend: Backend, pi: int) -> None:
         current = int(parent) if parent else None
 
 
-def _story_values(backend: Backend, marks: str, leaves: list[int]) -> dict[str, Any]:
+def _story_values(backend: Backend, marks: str, scope: list[int | None]) -> dict[str, Any]:
     count, estimate, accepted, accepted_est, unestimated, started, ended = backend.store.execute(
         "SELECT count(*), coalesce(sum(json_extract(data, '$.\"PlanEstimate\"')), 0),"
         " coalesce(sum(json_extract(data, '$.\"ScheduleState\"') = 'Accepted'), 0),"
@@ -90,8 +91,8 @@ def _story_values(backend: Backend, marks: str, leaves: list[int]) -> dict[str, 
         " THEN json_extract(data, '$.\"PlanEstimate\"') END), 0),"
         " coalesce(sum(json_extract(data, '$.\"PlanEstimate\"') IS NULL), 0),"
         " min(json_extract(data, '$.\"InProgressDate\"')), max(json_extract(data, '$.\"AcceptedDate\"'))"
-        " FROM objects WHERE type = 'HierarchicalRequirement' AND deleted = 0"
-        f" AND json_extract(data, '$.\"PortfolioItem\"') IN ({marks})", leaves)[0]
+        " FROM objects WHERE type = 'HierarchicalRequirement' AND workspace = ? AND deleted = 0"
+        f" AND json_extract(data, '$.\"PortfolioItem\"') IN ({marks})", scope)[0]
     return {
         "LeafStoryCount": int(count), "LeafStoryPlanEstimateTotal": float(estimate),
         "AcceptedLeafStoryCount": int(accepted), "AcceptedLeafStoryPlanEstimateTotal": float(accepted_est),
@@ -103,18 +104,21 @@ def _story_values(backend: Backend, marks: str, leaves: list[int]) -> dict[str, 
     }
 
 
-def _defect_values(backend: Backend, marks: str, leaves: list[int]) -> dict[str, Any]:
-    """The live defects whose Requirement is one of the live leaf stories."""
+def _defect_values(backend: Backend, marks: str, scope: list[int | None]) -> dict[str, Any]:
+    """The live defects whose Requirement is one of the live leaf stories.  Walks the partial
+    Requirement index (only defects that have a story are in it; SQLite does not seek a partial
+    index from a join) and looks each story up by its ObjectID."""
+    requirement = value_sql("d", "Requirement")
     count, estimate, accepted, accepted_est, unestimated = backend.store.execute(
         f"SELECT count(*), coalesce(sum({value_sql('d', 'PlanEstimate')}), 0),"
         f" coalesce(sum({value_sql('d', 'ScheduleState')} = 'Accepted'), 0),"
         f" coalesce(sum(CASE WHEN {value_sql('d', 'ScheduleState')} = 'Accepted'"
         f" THEN {value_sql('d', 'PlanEstimate')} END), 0),"
         f" coalesce(sum({value_sql('d', 'PlanEstimate')} IS NULL), 0)"
-        " FROM objects d JOIN objects s ON s.oid = " + value_sql('d', 'Requirement') +
-        " AND s.type = 'HierarchicalRequirement' AND s.deleted = 0"
-        f" WHERE d.type = 'Defect' AND d.deleted = 0 AND {value_sql('s', 'PortfolioItem')} IN ({marks})",
-        leaves)[0]
+        f" FROM objects d CROSS JOIN objects s ON s.oid = {requirement}"
+        f" WHERE {requirement} IS NOT NULL AND +d.type = 'Defect' AND +d.deleted = 0"
+        " AND s.type = 'HierarchicalRequirement' AND s.workspace = ? AND s.deleted = 0"
+        f" AND {value_sql('s', 'PortfolioItem')} IN ({marks})", scope)[0]
     return {
         "DefectCountRollup": int(count), "DefectPlanEstimateTotalRollup": float(estimate),
         "AcceptedDefectCountRollup": int(accepted), "AcceptedDefectEstimateTotalRollup": float(accepted_est),
@@ -139,7 +143,7 @@ def _totals(values: dict[str, Any]) -> None:
     })
 
 
-def _own_values(backend: Backend, row: Row, marks: str, leaves: list[int]) -> dict[str, Any]:
+def _own_values(backend: Backend, row: Row, marks: str, scope: list[int | None]) -> dict[str, Any]:
     """Values read through the item's own references: its PreliminaryEstimate and its Release."""
     store = backend.store
     estimate = store.get(int(row.data["PreliminaryEstimate"])) if row.data.get("PreliminaryEstimate") else None
@@ -154,10 +158,10 @@ def _own_values(backend: Backend, row: Row, marks: str, leaves: list[int]) -> di
         late = store.execute(
             f"SELECT count(*) FROM objects s LEFT JOIN objects i ON i.oid = {value_sql('s', 'Iteration')}"
             f" LEFT JOIN objects r ON r.oid = {value_sql('s', 'Release')}"
-            f" WHERE s.type = 'HierarchicalRequirement' AND s.deleted = 0"
+            f" WHERE s.type = 'HierarchicalRequirement' AND s.workspace = ? AND s.deleted = 0"
             f" AND {value_sql('s', 'PortfolioItem')} IN ({marks})"
             f" AND ({value_sql('i', 'EndDate')} > ? OR {value_sql('r', 'ReleaseDate')} > ?)",
-            [*leaves, due, due])[0][0]
+            [*scope, due, due])[0][0]
     values["LateChildCount"] = int(late)
     return values
 

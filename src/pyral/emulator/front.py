@@ -21,7 +21,8 @@ from .faults import FaultBook, Latency
 from .limits import DEFAULT_PER_USER, REQUEST_CUTOFF, UserSlots
 from .lookback import Lookback
 from .routing import Request, Route
-from .wsapi import Handlers
+from .schema_documents import SchemaDocuments
+from .wsapi import Handlers, schema_not_found
 
 log = logging.getLogger("pyral.emulator")
 Answer = tuple[int, dict[str, str], bytes]
@@ -65,6 +66,7 @@ class App:
                  cutoff: float = REQUEST_CUTOFF) -> None:
         self.backend = backend
         self.handlers = Handlers(backend)
+        self.schemas = SchemaDocuments(backend.store)
         self.lookback = Lookback(backend)
         self.on_reset = on_reset
         self.faults = FaultBook()
@@ -113,6 +115,23 @@ class App:
                 rt.kind != "query" or (req.param("_method") or "").upper() != "GET"):
             return json_answer(200, envelopes.operation_result(
                 errors=[f"Cannot {req.method} to {req.path}: use GET to read, /create to create"]))
+        if rt.kind == "schema":
+            return self._schema(req, rt, principal)
         status, body = self.handlers.handle(req, rt, principal)
-        extra = {"Set-Cookie": req.set_cookies[0]} if req.set_cookies else None
+        extra = {"Set-Cookie": req.set_cookies[0]} if req.set_cookies else None  # set by the handler
         return json_answer(status, body, extra)
+
+    def _schema(self, req: Request, rt: Route, principal: Principal) -> Answer:
+        """The workspace schema: who may read it is checked every time; the document itself
+        comes from :attr:`schemas`, gzip-compressed there when the caller takes gzip (the HTTP
+        front's middleware leaves an encoded answer alone)."""
+        workspace = self.handlers.schema_workspace(rt, principal)
+        if workspace is None:
+            return json_answer(*schema_not_found())
+        gzipped = "gzip" in req.headers.get("accept-encoding", "")  # the middleware's own test
+        body = self.schemas.get(workspace, req.base, lambda: json_answer(
+            200, self.handlers.schema_document(req, workspace))[2], gzipped=gzipped)
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if gzipped:
+            headers.update({"Content-Encoding": "gzip", "Vary": "Accept-Encoding"})
+        return 200, headers, body

@@ -213,6 +213,11 @@ class Store:
         self.touched: dict[int, Row] = {}
         self.touched_links: set[int] = set()
         self.touched_stale = False  # a savepoint was rolled back since: re-read before trusting them
+        # Writes per object type (rolled-back ones included, and bumped again by the undo), and
+        # whole-store loads: what a cache derived from some types compares (see :meth:`writes_of`).
+        self._writes: dict[str, int] = {}
+        self._written: set[str] = set()  # types written in the open transaction
+        self._loads = 0
         self.lock = threading.RLock()
         self._depth = 0
         self.conn = sqlite3.connect(path or ":memory:", check_same_thread=False, isolation_level=None)
@@ -231,8 +236,12 @@ class Store:
             expr = value_sql("objects", attr).replace("objects.", "")
             self.conn.execute(f'CREATE INDEX IF NOT EXISTS "objects_tjp_{attr}" ON objects(type, workspace, deleted,'
                               f" {expr}, project)")
-        self.conn.execute(f"CREATE INDEX IF NOT EXISTS objects_tj_lower_name ON objects(type, workspace, deleted,"
-                          f" {LOWER_NAME})")
+        # ``project`` last, as in the indexes above: a query limited to projects (``project=`` with
+        # its scope) counts its matches from this index alone, as an unscoped one does, instead of
+        # reading every matching row for its project (20,000 stories: ~33 ms -> ~3 ms a count).
+        self.conn.execute("DROP INDEX IF EXISTS objects_tj_lower_name")  # the same without project
+        self.conn.execute(f"CREATE INDEX IF NOT EXISTS objects_tj_lower_name_project ON objects(type, workspace,"
+                          f" deleted, {LOWER_NAME}, project)")
         self.conn.execute("PRAGMA optimize=0x10002")  # statistics for the planner (cheap, bounded)
 
     # -- transactions ----------------------------------------------------------------------
@@ -264,6 +273,7 @@ class Store:
                 self._depth -= 1
                 for statement in undo:
                     self.conn.execute(statement)
+                self._count(self._written)  # what a cache saw inside the undone block is no longer true
                 if depth == 0:  # nothing was written: forget what was touched
                     self.touched, self.touched_links, self.touched_stale = {}, set(), False
                 elif savepoint:  # part was undone: the rows as written may no longer be true
@@ -273,6 +283,24 @@ class Store:
                 self._depth -= 1
                 if commit:
                     self.conn.execute(commit)
+            finally:
+                if depth == 0:
+                    self._written = set()
+
+    def _count(self, types: Iterable[str]) -> None:
+        for name in types:
+            self._writes[name] = self._writes.get(name, 0) + 1
+
+    def writes_of(self, types: Iterable[str]) -> tuple[int, int]:
+        """A stamp that changes whenever an object of one of ``types`` is written (or a write is
+        undone) or the whole store is replaced: (loads, writes of those types).  Read it under
+        :attr:`lock` to pair it with what the store holds at that moment."""
+        with self.lock:
+            return self._loads, sum(self._writes.get(name, 0) for name in types)
+
+    def _wrote(self, type_name: str) -> None:
+        self._written.add(type_name)
+        self._count((type_name,))
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         with self.lock:
@@ -306,6 +334,7 @@ class Store:
                 (row.oid, row.type, row.workspace, row.project, row.uuid, row.version, row.created,
                  row.updated, row.fid, row.rank, json.dumps(row.data)))
             self.touched[row.oid] = _copy(row)
+            self._wrote(row.type)
         return row
 
     def get(self, oid: int, *, include_deleted: bool = False) -> Row | None:
@@ -345,6 +374,7 @@ class Store:
                 (row.type, row.workspace, row.project, row.version, row.updated, row.fid, row.rank,
                  int(row.deleted), json.dumps(row.data), row.oid))
             self.touched[row.oid] = _copy(row)
+            self._wrote(row.type)
         return row
 
     def take_touched(self) -> tuple[dict[int, Row], set[int]]:
@@ -367,6 +397,9 @@ class Store:
     def purge(self, oid: int) -> None:
         self.touched.pop(oid, None)
         with self.transaction():
+            gone = self.conn.execute("SELECT type FROM objects WHERE oid = ?", (oid,)).fetchone()
+            if gone is not None:
+                self._wrote(str(gone[0]))
             self.conn.execute("DELETE FROM objects WHERE oid = ?", (oid,))
             self.conn.execute("DELETE FROM links WHERE owner = ? OR target = ?", (oid, oid))
             self.conn.execute("DELETE FROM blobs WHERE oid = ?", (oid,))
@@ -465,6 +498,7 @@ class Store:
         """Replace the whole store with a :meth:`dump` (atomically)."""
         self.touched, self.touched_links, self.touched_stale = {}, set(), False
         with self.transaction():
+            self._loads += 1
             for table in self.TABLES:
                 self.conn.execute(f"DELETE FROM {table}")
                 for rec in dump.get(table, []):

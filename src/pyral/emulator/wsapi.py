@@ -34,6 +34,11 @@ Result = tuple[int, dict[str, Any]]
 log = logging.getLogger("pyral.emulator")
 
 
+def schema_not_found() -> Result:
+    """Rally's answer to a schema request for a workspace the caller cannot see."""
+    return 200, envelopes.query_error("Cannot find object to read", pagesize=200)
+
+
 class Handlers:
     """The WSAPI surface over one :class:`Backend`."""
 
@@ -488,16 +493,23 @@ class Handlers:
         return 200, envelopes.operation_result(warnings=ctx.warnings)
 
     # -- metadata --------------------------------------------------------------------------
+    def _subscription_ref(self, req: Request) -> dict[str, Any]:
+        sub = self.store.get(self.backend.subscription)
+        return {"_ref": f"{req.base}{API_PREFIX}/subscription/{self.backend.subscription}",
+                "_refObjectName": sub.data.get("Name") if sub else "", "_refObjectUUID": sub.uuid if sub else ""}
+
     def attrdef_json(self, req: Request, tdef: TypeDef, attr: AttrDef, workspace: int | None,
-                     *, inline_values: bool = False) -> dict[str, Any]:
+                     *, inline_values: bool = False, sub_ref: dict[str, Any] | None = None,
+                     schema: WorkspaceSchema | None = None) -> dict[str, Any]:
         """An AttributeDefinition as typedef Attributes and reads show it (``AllowedValues`` a
         collection reference with a Count, as WSAPI v2.0 gives it); ``inline_values``: the schema
-        endpoint's form, which lists constrained values inline (the real schema capture)."""
+        endpoint's form, which lists constrained values inline (the real schema capture).
+        ``sub_ref`` and ``schema``: the subscription's ref and the workspace's schema, when the
+        caller renders many attributes and has them already."""
         base = req.base + API_PREFIX
-        sub = self.store.get(self.backend.subscription)
-        sub_ref = {"_ref": f"{base}/subscription/{self.backend.subscription}",
-                   "_refObjectName": sub.data.get("Name") if sub else "", "_refObjectUUID": sub.uuid if sub else ""}
-        target = self.backend.schema(workspace).get(attr.target) if attr.target else None
+        sub_ref = sub_ref if sub_ref is not None else self._subscription_ref(req)
+        schema = schema if schema is not None else self.backend.schema(workspace)
+        target = schema.get(attr.target) if attr.target else None
         if inline_values and attr.allowed is not None and attr.inline_allowed and attr.type != "RATING":
             allowed: Any = [{"ObjectID": None, "StringValue": v, "_ref": "null", "_type": "AllowedAttributeValue"}
                             for v in attr.allowed]
@@ -559,19 +571,32 @@ class Handlers:
 
     def schema(self, req: Request, rt: Route, principal: Principal) -> Result:
         """``GET /slm/schema/v2.0/workspace/<oid>[/<hash>]``: every TypeDefinition with its attributes."""
+        workspace = self.schema_workspace(rt, principal)
+        if workspace is None:
+            return schema_not_found()
+        return 200, self.schema_document(req, workspace)
+
+    def schema_workspace(self, rt: Route, principal: Principal) -> int | None:
+        """The workspace a schema request names (by itself or by one of its projects), if the
+        caller may read it; None is answered with :func:`schema_not_found`."""
         assert rt.oid is not None
         row = self.store.get(rt.oid)
         workspace = row.workspace if row is not None and rt.type_name == "project" else rt.oid
         ws_row = self.store.get(workspace) if workspace else None
         if ws_row is None or ws_row.type != "Workspace" or not self._may_read(ws_row, self.backend.type("Workspace"), principal):
-            return 200, envelopes.query_error("Cannot find object to read", pagesize=200)
+            return None
+        return ws_row.oid
+
+    def schema_document(self, req: Request, workspace: int) -> dict[str, Any]:
+        """The schema endpoint's body for ``workspace``: the same for every caller (of the
+        request only ``req.base`` is read)."""
+        ws_row = self.store.get(workspace)
+        assert ws_row is not None
         schema = self.backend.schema(workspace)
         typedefs = self.store.select("o.type = 'TypeDefinition' AND o.workspace = ? AND o.deleted = 0", [workspace])
         by_path = {r.data.get("TypePath"): r for r in typedefs}
         base = req.base + API_PREFIX
-        sub = self.store.get(self.backend.subscription)
-        sub_ref = {"_ref": f"{base}/subscription/{self.backend.subscription}",
-                   "_refObjectName": sub.data.get("Name") if sub else "", "_refObjectUUID": sub.uuid if sub else ""}
+        sub_ref = self._subscription_ref(req)
         ws_ref = {"_ref": f"{base}/workspace/{workspace}", "_refObjectName": ws_row.data.get("Name"),
                   "_refObjectUUID": ws_row.uuid}
         results = []
@@ -582,7 +607,8 @@ class Handlers:
             parent_row = self.store.get(int(trow.data["Parent"])) if trow.data.get("Parent") else None
             results.append({
                 "Abstract": tdef.abstract,
-                "Attributes": [self.attrdef_json(req, tdef, a, workspace, inline_values=True) for a in tdef.attrs],
+                "Attributes": [self.attrdef_json(req, tdef, a, workspace, inline_values=True, sub_ref=sub_ref,
+                                                 schema=schema) for a in tdef.attrs],
                 "Creatable": tdef.creatable, "Deletable": tdef.deletable, "DisplayName": tdef.display_name,
                 "ElementName": tdef.name, "IDPrefix": tdef.id_prefix, "Name": trow.data.get("Name"),
                 "ObjectID": trow.oid, "Ordinal": tdef.ordinal,
@@ -597,8 +623,7 @@ class Handlers:
                 "Workspace": ws_ref, "_ref": object_ref(req.base, "TypeDefinition", trow.oid),
                 "_refObjectName": tdef.name, "_refObjectUUID": trow.uuid,
             })
-        body = envelopes.query_result(results, len(results), 1, 200)
-        return 200, body
+        return envelopes.query_result(results, len(results), 1, 200)
 
     def _typedef_attributes(self, req: Request, row: Row, start: int, size: int) -> Result:
         """``typedefinition/<oid>/Attributes``: the schema endpoint's objects in their WSAPI form,

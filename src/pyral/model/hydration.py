@@ -22,6 +22,8 @@ _DROP = frozenset({*VERSION_ATTRIBUTES, "Errors", "Warnings"})
 _SKIP = _DROP | {"_type"}  # item keys an instance does not copy
 _SPECIAL_TYPES = frozenset({"AllowedAttributeValue", "AllowedQueryOperator"})
 _MAX_DEPTH = 8
+_REMEMBERED = 256  # references a hydrator remembers (see Hydrator._remember)
+_EXACT = frozenset({str, int, bool, type(None)})  # values equal only to themselves at an equal type
 
 
 def item_type(item: dict[str, Any]) -> str | None:
@@ -67,6 +69,17 @@ class _Plan:
                    entity.__init__ is not Persistable.__init__, typ in _SPECIAL_TYPES)
 
 
+@dataclass(frozen=True, slots=True)
+class _Known:
+    """A remembered reference: the item (keys, values and value types, in order), its class, its attributes."""
+
+    keys: tuple[str, ...]
+    values: tuple[Any, ...]
+    types: tuple[type, ...]
+    cls: type[Persistable]
+    attributes: dict[str, Any]
+
+
 class Hydrator:
     """Builds entity instances for one Rally instance and one hydration mode.
 
@@ -83,10 +96,11 @@ class Hydrator:
         self.context = context
         self.fetched = fetched
         self._plans: dict[str, _Plan] = {}
+        self._known: dict[str, _Known | None] = {}
 
     def make(self, item: dict[str, Any]) -> Persistable | CustomField:
         """A new instance for a result item."""
-        made: Persistable | CustomField = self._make(item, 0, top=True)
+        made: Persistable | CustomField = self._make(item, 0, True)
         return made
 
     def make_page(self, items: list[Any]) -> list[Any]:
@@ -106,6 +120,15 @@ class Hydrator:
 
     def _make(self, item: dict[str, Any], depth: int, top: bool) -> Any:
         ref = item.get("_ref")
+        if not top and type(ref) is str:
+            known = self._known.get(ref)
+            if known is not None and known.types == tuple(map(type, values := tuple(item.values()))) \
+                    and known.keys == tuple(item) and known.values == values:
+                inst = known.cls.__new__(known.cls)
+                d = known.attributes.copy()
+                d[LAZY] = {}
+                inst.__dict__ = d
+                return inst
         plan = self._plan(item.get("_type"), ref, item)
         if plan is None:
             return CustomField(**{k: self._value(k, v, depth + 1) for k, v in item.items()
@@ -127,7 +150,9 @@ class Hydrator:
             self.fill(inst, item, depth)
         else:
             inst = cls.__new__(cls)
-            inst.__dict__ = self._attributes(plan, oid, ref, item, depth)
+            inst.__dict__ = d = self._attributes(plan, oid, ref, item, depth)
+            if not top:
+                self._remember(item, cls, d)
         if top:
             d = inst.__dict__
             d[HYDRATED] = self.hydrated
@@ -135,6 +160,24 @@ class Hydrator:
             if self.fetched:
                 d[FETCHED] = self.fetched
         return inst
+
+    def _remember(self, item: dict[str, Any], cls: type[Persistable], d: dict[str, Any]) -> None:
+        """Keep what a reference (an item under another, e.g. a story's ``Owner``) became, for the
+        next equal item of the same ref: the same users, iterations and projects come back on
+        every row of a page.  Only items of plain values are kept (strings, integers, booleans,
+        None, non-zero floats: an equal one of the same type is the same value), and the next one
+        must have the same keys in the same order and values of the same types; each instance
+        still gets its own ``__dict__`` and pending-collection dict."""
+        ref = item.get("_ref")
+        if type(ref) is not str or ref in self._known or len(self._known) >= _REMEMBERED or LAZY in item:
+            return
+        for value in item.values():
+            kind = type(value)
+            if kind not in _EXACT and (kind is not float or not value or value != value):
+                self._known[ref] = None  # not a plain item: built each time
+                return
+        values = tuple(item.values())
+        self._known[ref] = _Known(tuple(item), values, tuple(map(type, values)), cls, dict(d))
 
     def _attributes(self, plan: _Plan, oid: Any, ref: str, item: dict[str, Any], depth: int) -> dict[str, Any]:
         """What ``cls(...)`` and :meth:`fill` give a new instance, in one pass over ``item`` (the

@@ -37,6 +37,11 @@ What is in it (workspace "Default Workspace"):
 * 60 defects (Submitted/Open/Fixed/Closed, Severity and Priority values, some linked to
   stories or test cases, the custom field ``c_Customer`` set on some), tags, milestones and
   a few discussion posts.
+* In "Checkout": a regression TestSet in the current sprint with results recorded in it, a
+  DefectSuite and a defect with a test case each, a "Checkout CI" BuildDefinition with three
+  Builds, the team's UserIterationCapacities in the current sprint, and posts on a task, a test
+  case, the test set, the suite and a feature (so the test-run, capacity and discussion-age
+  rollups show something).
 * A Lookback history: everything is created (on the emulated clock) the day before the first
   of the four past-and-current sprints; then, day by day through each sprint, stories move
   through their ScheduleStates (Defined -> In-Progress -> Completed -> Accepted, as far as they
@@ -573,9 +578,48 @@ class _Builder:
             (defects[0], self.users["Dave Developer"], "Root cause found; fix is in review."),
         )
         for artifact, user, text in posts:
-            post = self.make("ConversationPost", {"Artifact": artifact.oid, "Text": text}, artifact.project)
-            post.data["User"] = user
-            self.store.save(post, bump=False)
+            self.post(artifact, user, text)
+
+    def post(self, artifact: Row, user: int, text: str) -> None:
+        post = self.make("ConversationPost", {"Artifact": artifact.oid, "Text": text}, artifact.project)
+        post.data["User"] = user
+        self.store.save(post, bump=False)
+
+    def build_runs_and_planning(self, features: list[tuple[Row, str]], test_cases: list[Row],
+                                defects: list[Row]) -> None:
+        """Checkout's regression test set and defect suite with runs, its CI build definition and
+        builds, its team's capacities in the current sprint, and discussions on more artifact types
+        (no random draws: the objects before keep their values)."""
+        proj = self.projects["Checkout"]
+        current, release = self.iterations["Checkout"][3], self.releases["Checkout"][0]
+        tester = self.users["Tariq Tester"]
+        cases = [tc for tc in test_cases if tc.project == proj]
+        test_set = self.make("TestSet", {"Name": "Checkout regression run", "Iteration": current.oid,
+                                         "Release": release.oid, "TestCases": [tc.oid for tc in cases[:3]]}, proj)
+        for number, tc in enumerate(cases[:3]):  # older than every other result: LastVerdicts stay
+            self.make("TestCaseResult", {
+                "TestCase": tc.oid, "TestSet": test_set.oid, "Build": f"0.9.{number + 1}",
+                "Date": _iso(self.monday - timedelta(days=45 - number), 9), "Verdict": ("Pass", "Fail", "Pass")[number],
+                "Tester": tester, "Duration": 5.0, "Notes": ""}, proj)
+        suite = self.make("DefectSuite", {"Name": "Payment regressions", "Release": release.oid}, proj)
+        loose = [tc for tc in cases if not tc.data.get("WorkProduct")] + cases[::-1]
+        defect = next(d for d in defects if d.project == proj)
+        update(self.ctx(proj, "TestCase"), loose[0], {"WorkProduct": suite.oid})
+        update(self.ctx(proj, "TestCase"), loose[1], {"WorkProduct": defect.oid})
+        ci = self.make("BuildDefinition", {"Name": "Checkout CI", "Project": proj}, proj)
+        for number, status in enumerate(("SUCCESS", "FAILURE", "SUCCESS")):
+            self.make("Build", {"BuildDefinition": ci.oid, "Number": f"1.0.{61 + number}", "Status": status,
+                                "Start": _iso(self.monday - timedelta(days=3 - number), 2), "Duration": 12.5}, proj)
+        for user in self.team["Checkout"]:
+            self.make("UserIterationCapacity", {"User": user, "Iteration": current.oid, "Project": proj,
+                                                "Capacity": 30.0}, proj)
+        task = self.store.select("o.type = 'Task' AND o.deleted = 0 AND o.project = ?", [proj], limit=1)[0]
+        feature = next(f for f, team in features if team == "Checkout")
+        posts = ((task, "Blocked until the payment sandbox is back."), (cases[0], "Steps updated for the new form."),
+                 (test_set, "Run it again on the release candidate."), (suite, "Two of these block the release."),
+                 (feature, "Scope agreed with the payment provider."))
+        for artifact, text in posts:
+            self.post(artifact, tester, text)
 
 
 def populate(backend: Backend) -> None:
@@ -603,4 +647,5 @@ def _build(builder: _Builder) -> None:
     test_cases = builder.build_test_cases(stories)
     defects = builder.build_defects(stories, test_cases, tags)
     builder.build_discussion(stories, defects)
+    builder.build_runs_and_planning(features, test_cases, defects)
     builder.set_upstream_custom_values(stories, defects)

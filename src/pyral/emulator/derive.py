@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from . import derive_portfolio
+from . import derive_portfolio, run_rollups, timebox_rollups
 from .backend import Backend
 from .store import Row, value_sql
 
@@ -96,12 +96,15 @@ def after_write(backend: Backend, row: Row, before: Row | None, *, alive: bool =
     if row.type == "Project" and alive and before is not None and old.get("State") != new.get("State"):
         owners = store.execute("SELECT owner FROM links WHERE attr = 'Projects' AND target = ?", [row.oid])
         milestone_counts(backend, [int(r[0]) for r in owners])
+    run_rollups.after_write(backend, row, before, alive=alive)
+    timebox_rollups.after_write(backend, row, before, alive=alive)
 
 
 def after_collection_change(backend: Backend, owner: Row) -> None:
     """Recompute what depends on the members of ``owner``'s collections."""
     if owner.type == "TestSet":
         test_set_counts(backend, owner.oid)
+    run_rollups.after_links_change(backend, owner)
 
 
 def after_links_change(backend: Backend, owner: int, attr: str, targets: Iterable[int]) -> None:

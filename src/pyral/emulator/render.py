@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from . import discussion_age
 from .catalog import AttrDef, TypeDef, WorkspaceSchema
 from .refs import API_PREFIX, collection_ref, object_ref
 from .store import COLUMNS, Row, Store
@@ -157,6 +158,7 @@ class Renderer:
     _counts: dict[tuple[int, str], int] = field(default_factory=dict)
     _tag_names: dict[tuple[int, str], list[dict[str, str]]] = field(default_factory=dict)
     _seen: set[int] = field(default_factory=set)  # compact: objects already emitted in full
+    _latest_posts: dict[int, str | None] = field(default_factory=dict)  # LatestDiscussionAgeInMinutes
 
     # -- public ----------------------------------------------------------------------------
     def include(self, rows: Iterable[Row]) -> None:
@@ -272,6 +274,10 @@ class Renderer:
             raw = row.data.get(name)
         if name == "UsageCount" and tdef.name == "Tag":
             return self._tag_usage(row.oid)
+        if name == discussion_age.ATTRIBUTE:
+            if row.oid not in self._latest_posts:
+                self._load_latest_posts([row], tdef)
+            return discussion_age.age_minutes(self._latest_posts.get(row.oid), self.store.clock.now())
         if attr.type == "OBJECT":
             if raw is None or isinstance(raw, dict):
                 return raw
@@ -343,6 +349,8 @@ class Renderer:
             for attr in self._plan(tdef, fetch, top):
                 if attr.name == "Subscription":
                     ref_ids.add(self.subscription)
+                elif attr.name == discussion_age.ATTRIBUTE:
+                    self._load_latest_posts(group, tdef)
                 elif attr.type == "COLLECTION":
                     self._load_counts(group, tdef, attr)
                     if attr.name in TAG_NAME_COLLECTIONS:
@@ -431,6 +439,11 @@ class Renderer:
                 found = self.schema.catalog.attr_by_oid(r.oid)
                 out.append((r.oid, len(self.schema.catalog.operators(found[1])) if found else 0))
         return out
+
+    def _load_latest_posts(self, rows: list[Row], tdef: TypeDef) -> None:
+        for r in rows:
+            self._latest_posts.setdefault(r.oid, None)
+        self._latest_posts.update(discussion_age.latest_posts(self.store, self.schema, tdef, rows))
 
     def _load_tag_names(self, rows: Iterable[Row], attr: AttrDef) -> None:
         oids = [r.oid for r in rows]

@@ -354,8 +354,6 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
         if tdef.name == "AllowedAttributeValue":
             for attr_oid in {int(before.data["AttributeDefinition"]), int(row.data["AttributeDefinition"])}:
                 sync_allowed_values(ctx.backend, attr_oid)
-        if tdef.name == "AttributeDefinition":
-            ctx.backend.invalidate_schema(row.workspace)  # the schema holds custom fields' names (Name)
         _set_collections(ctx, tdef, row, colls)
         if changes and "RevisionHistory" in tdef.by_name:
             _add_revision(ctx, row, ", ".join(_describe(ctx, a, old, new) for a, old, new in changes))

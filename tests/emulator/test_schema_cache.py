@@ -80,6 +80,7 @@ def _field(wsapi: Wsapi, name: str, **extra: Any) -> dict[str, Any]:
 
 def test_two_reads_without_a_change_render_once(emu: Emulator, wsapi: Wsapi) -> None:
     ws = _workspace(wsapi)
+    _field(wsapi, "Probe")  # a store no document was rendered for yet (the session emulator is shared)
     before = _renders(emu)
     first = _get(wsapi.http, ws, **{"Accept-Encoding": "identity"})
     second = _get(wsapi.http, ws, **{"Accept-Encoding": "identity"})
@@ -153,9 +154,11 @@ def test_a_refused_change_leaves_the_document_as_the_store_is(emu: Emulator, wsa
     ws = _workspace(wsapi)
     _field(wsapi, "Impact")
     kept = _get(wsapi.http, ws).content
+    before = _renders(emu)
     refused = wsapi.create_raw("attributedefinition", {"AttributeDefinition": {
         "Name": "Impact", "AttributeType": "STRING", "TypeDefinition": _defect_typedef(wsapi)}})
     assert refused["Errors"] == ["Validation error: AttributeDefinition.Name conflicts with Impact"]
+    assert _get(wsapi.http, ws).content == kept == _fresh(emu, ws) and _renders(emu) == before
     # a batch whose second entry fails: the first one's field is undone with it
     batch = wsapi.http.post("/slm/webservice/v2.0/batch", json={"Batch": [
         {"Entry": {"Path": "/attributedefinition/create", "Method": "POST", "Body": {"AttributeDefinition": {
@@ -173,6 +176,8 @@ def test_a_refused_change_leaves_the_document_as_the_store_is(emu: Emulator, wsa
 
 
 def test_import_and_reset_replace_the_document(emu: Emulator, wsapi: Wsapi) -> None:
+    """The kept documents are keyed by what the store holds: a reset or an import back to a
+    state already rendered serves that state's document without rendering it again."""
     ws = _workspace(wsapi)
     plain = _get(wsapi.http, ws).content
     _field(wsapi, "Impact")
@@ -180,13 +185,18 @@ def test_import_and_reset_replace_the_document(emu: Emulator, wsapi: Wsapi) -> N
     assert "c_Impact" in _customs(with_field)
     exported = wsapi.http.get("/emulator/export")
     assert exported.status_code == 200
+    before = _renders(emu)
     emu.reset()
     assert _get(wsapi.http, ws).content == plain == _fresh(emu, ws)
-    before = _renders(emu)
     imported = wsapi.http.post("/emulator/import", content=exported.content,
                                headers={"Content-Type": "application/json"})
     assert imported.status_code == 200, imported.text
     assert _get(wsapi.http, ws).content == with_field == _fresh(emu, ws)
+    assert _renders(emu) == before
+    # a change after the import is a new document
+    _field(wsapi, "Reach")
+    after = _get(wsapi.http, ws).content
+    assert set(_customs(after)) == {"c_Impact", "c_Reach"} and after == _fresh(emu, ws)
     assert _renders(emu) == before + 1
 
 
@@ -201,6 +211,9 @@ def test_each_base_url_has_its_own_document(emu: Emulator, wsapi: Wsapi) -> None
 
 def test_concurrent_reads_render_once_and_never_see_a_stale_or_torn_document(emu: Emulator, wsapi: Wsapi) -> None:
     ws = _workspace(wsapi)
+    typedef = next(t["_ref"] for t in wsapi.rows("typedefinition", query='(TypePath = "SchedulableArtifact")'))
+    wsapi.create("attributedefinition", {"Name": "Seed", "AttributeType": "STRING", "TypeDefinition": typedef})
+    # (a store no document was rendered for yet)
     before = _renders(emu)
     start = threading.Barrier(6)
     answers: list[bytes] = []
@@ -224,7 +237,6 @@ def test_concurrent_reads_render_once_and_never_see_a_stale_or_torn_document(emu
     # a writer adds fields on every artifact type while readers read: each answer holds at least
     # every field created before the read began, and every type in it shows the same fields
     created: list[str] = []
-    typedef = next(t["_ref"] for t in wsapi.rows("typedefinition", query='(TypePath = "SchedulableArtifact")'))
     errors: list[str] = []
 
     def write() -> None:
@@ -254,7 +266,7 @@ def test_concurrent_reads_render_once_and_never_see_a_stale_or_torn_document(emu
         t.join()
     assert errors == []
     final = _get(wsapi.http, ws).content
-    assert final == _fresh(emu, ws) and set(_customs(final)) == {f"c_F{i}" for i in range(3)}
+    assert final == _fresh(emu, ws) and set(_customs(final)) == {"c_Seed"} | {f"c_F{i}" for i in range(3)}
 
 
 def test_a_workspace_the_caller_cannot_see_is_refused_and_not_kept(emu: Emulator, wsapi: Wsapi) -> None:

@@ -215,10 +215,12 @@ def test_dotted_paths_reach_the_built_in_attribute(wsapi: Wsapi, pair: tuple[str
     assert [r["StringValue"] for r in wsapi.rows(stored, query='(AttributeDefinition.Name = "Gravity")',
                                                   fetch="StringValue", pagesize=200)] == SEVERITY
     assert wsapi.rows(stored, query='(AttributeDefinition.Name = "Severity")') == []
-    # two hops: value -> built-in attribute -> its stored TypeDefinition (a custom attribute's
-    # stored row does not hold its TypeDefinition yet: docs/emulator.md)
-    assert len(wsapi.rows(builtin, query='(AttributeDefinition.TypeDefinition.Name = "Defect")')) == len(SEVERITY)
-    assert wsapi.rows(builtin, query='(AttributeDefinition.TypeDefinition.Name = "Task")') == []
+    for ref in pair:  # two hops: value -> attribute -> its stored TypeDefinition
+        assert len(wsapi.rows(ref, query='(AttributeDefinition.TypeDefinition.Name = "Defect")')) == len(SEVERITY)
+        assert wsapi.rows(ref, query='(AttributeDefinition.TypeDefinition.Name = "Task")') == []
+    for ref in pair:  # and the nested attribute renders its TypeDefinition as a reference
+        nested = wsapi.rows(ref, fetch="AttributeDefinition,TypeDefinition")[0]["AttributeDefinition"]
+        assert nested["TypeDefinition"]["_refObjectName"] == "Defect", ref
 
 
 def test_typedef_attributes_take_the_compilers_query_and_order(wsapi: Wsapi) -> None:

@@ -216,11 +216,17 @@ def test_bad_input_reaches_the_client_as_rallys_error_and_changes_nothing(ran: R
     assert ok(steps, "bad.update.after") == "Major Problem"
     assert failed(steps, "bad.create.missing_name").endswith("HierarchicalRequirement.Name should not be null")
     assert failed(steps, "bad.create.unknown_project").endswith("Could not read referenced object 999999999")
+    assert failed(steps, "bad.create.not_a_number").endswith(
+        'Cannot convert "lots" to a number for HierarchicalRequirement.PlanEstimate')
     assert ok(steps, "bad.create.after") == 0
+    assert failed(steps, "bad.collection.unknown_ref").endswith("Could not read referenced object 999999999")
+    assert ok(steps, "bad.collection.after") == 0
+    unknown_collection = failed(steps, "bad.collection.unknown_name")  # the text is the emulator's choice
+    assert unknown_collection.startswith("RallyError") and '"NoSuchCollection"' in unknown_collection
     assert failed(steps, "bad.delete.again").endswith("Object to delete cannot be null")
     # A wrong API key: HTTP 401, which rallycli raises as requests' HTTPError.
-    assert failed(steps, "bad.key.read") == "HTTPError: HTTPError: 401"
-    assert failed(steps, "bad.key.create") == "HTTPError: HTTPError: 401"
+    assert failed(steps, "bad.key.read") == "HTTPError: 401"
+    assert failed(steps, "bad.key.create") == "HTTPError: 401"
     assert count(emu, "hierarchicalrequirement", f'(Name contains "{TAG} intruder")') == 0
     assert count(emu, "hierarchicalrequirement", "(Name = null)") == 0
 
@@ -237,7 +243,7 @@ def test_what_rallycli_itself_gets_wrong_fails_as_it_would_against_rally(ran: Ra
     """rally-cli's own defects (docs/emulator.md, "Third-party clients"): each fails in the client, or
     with the refusal Rally documents, and writes nothing."""
     steps = ran[2]
-    assert failed(steps, "project.tree") == "AttributeError: AttributeError: 'dict' object has no attribute 'ref'"
+    assert failed(steps, "project.tree") == "AttributeError: 'dict' object has no attribute 'ref'"
     # "(A AND B)" without inner parentheses and a Project attribute Milestone lacks: Rally cannot parse it.
     assert failed(steps, "milestone.last_ended").endswith(
         'Could not parse: Error parsing expression -- expected ")" but saw "AND" instead.')
@@ -248,6 +254,7 @@ def test_what_rallycli_itself_gets_wrong_fails_as_it_would_against_rally(ran: Ra
     assert "'Defect' object has no attribute 'clean_for_update'" in failed(steps, "artifact.delete")
     assert ok(steps, "artifact.delete.after") == 1
     # .../ScopedAttributeDefinition/None: a built-in attribute's OID is negative
-    assert failed(steps, "attributes.scoped.builtin") == "HTTPError: HTTPError: 404"
-    assert failed(steps, "basic.update.list") == "TypeError: TypeError: Cannot serialize non-str key None"
+    assert failed(steps, "attributes.scoped.builtin") == "HTTPError: 404"
+    assert failed(steps, "basic.update.list") == "TypeError: Cannot serialize non-str key None"
     assert ok(steps, "basic.update.list.after") == ""
+

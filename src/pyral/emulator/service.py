@@ -23,7 +23,7 @@ from .backend import Backend, Principal
 from .catalog import AttrDef, TypeDef
 from .errors import WsapiError
 from .refs import parse_ref
-from .store import Row
+from .store import Row, value_sql
 
 PI_STATES = ("Discovering", "Developing", "Measuring", "Done")
 PRELIMINARY_ESTIMATES = (("XS", 1), ("S", 3), ("M", 5), ("L", 8), ("XL", 13))
@@ -354,8 +354,6 @@ def update(ctx: WriteContext, row: Row, payload: dict[str, Any]) -> Row:
         if tdef.name == "AllowedAttributeValue":
             for attr_oid in {int(before.data["AttributeDefinition"]), int(row.data["AttributeDefinition"])}:
                 sync_allowed_values(ctx.backend, attr_oid)
-        if tdef.name == "AttributeDefinition":
-            ctx.backend.invalidate_schema(row.workspace)  # the schema holds custom fields' names (Name)
         _set_collections(ctx, tdef, row, colls)
         if changes and "RevisionHistory" in tdef.by_name:
             _add_revision(ctx, row, ", ".join(_describe(ctx, a, old, new) for a, old, new in changes))
@@ -782,9 +780,12 @@ def _create_custom_field(ctx: WriteContext, payload: dict[str, Any]) -> Row:
         values = [str(v.get("StringValue") if isinstance(v, dict) else v) for v in allowed]
         if attr_type == "RATING" and "None" not in values:
             values = ["None", *values]
+    owner_type = str(ctx.backend.catalog.get(str(owner_path)).type_path)  # type: ignore[union-attr]
+    owner_rows = ctx.store.select(f"o.type = 'TypeDefinition' AND o.deleted = 0 AND o.workspace = ?"
+                                  f" AND {value_sql('o', 'TypePath')} = ?", [workspace, owner_type], limit=1)
     row = ctx.store.insert("AttributeDefinition", {
         "Name": name, "ElementName": element, "AttributeType": attr_type, "Custom": True,
-        "OwnerTypePath": str(ctx.backend.catalog.get(str(owner_path)).type_path),  # type: ignore[union-attr]
+        "OwnerTypePath": owner_type, "TypeDefinition": owner_rows[0].oid if owner_rows else None,
         "AllowedValueList": values, "Required": bool(payload.get("Required")),
         "Hidden": bool(payload.get("Hidden")), "ReadOnly": False, "Filterable": True, "Sortable": True,
         "Constrained": values is not None, "Note": "", "VisibleOnlyToAdmins": False,

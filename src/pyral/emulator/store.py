@@ -13,6 +13,7 @@ leaves half its changes behind.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 import uuid as uuidlib
@@ -297,6 +298,18 @@ class Store:
         :attr:`lock` to pair it with what the store holds at that moment."""
         with self.lock:
             return self._loads, sum(self._writes.get(name, 0) for name in types)
+
+    def fingerprint(self, types: Sequence[str]) -> str:
+        """A digest of every object of ``types`` as stored (columns and document): equal
+        digests, equal objects, however the store got there (a reset, an import, an undone write)."""
+        marks = ",".join("?" * len(types))
+        digest = hashlib.sha256()
+        with self.lock:
+            for rec in self.conn.execute(f"SELECT oid, type, workspace, project, uuid, version, created, updated,"
+                                         f" deleted, {DATA_OUT} FROM objects WHERE type IN ({marks}) ORDER BY oid",
+                                         list(types)):
+                digest.update(repr(rec).encode())
+        return digest.hexdigest()
 
     def _wrote(self, type_name: str) -> None:
         self._written.add(type_name)

@@ -49,12 +49,12 @@ def emit(step: str, ok: bool, payload: Any) -> None:
 
 
 def error_text(err: BaseException) -> str:
-    """What the exception says: RallyError's lines (Rally's own error texts among them), or the type."""
+    """What the exception says: RallyError's lines (Rally's own error texts among them), an HTTP
+    error's status, or the message."""
     if isinstance(err, RallyError):
-        return str(err)
+        return str(err).removeprefix("RallyError: ")
     status = getattr(getattr(err, "response", None), "status_code", None)
-    status = status if status is not None else getattr(err, "status", None)
-    return f"{type(err).__name__}: {status if status is not None else err}"
+    return str(status if status is not None else err)
 
 
 def step(name: str, fn: Callable[[], Any]) -> Any:
@@ -367,7 +367,14 @@ def key_based() -> None:
     step("bad.create.missing_name", lambda: arts.create_artifact(US(Project=team), type_names.US).Name)
     step("bad.create.unknown_project", lambda: arts.create_artifact(
         US(Name=f"{TAG} orphan", Project="/project/999999999"), type_names.US).Name)
+    step("bad.create.not_a_number", lambda: arts.create_artifact(
+        US(Name=f"{TAG} orphan", Project=team, PlanEstimate="lots"), type_names.US).Name)
     step("bad.create.after", lambda: len(api.query(f'(Name = "{TAG} orphan")', "hierarchicalrequirement")))
+    step("bad.collection.unknown_ref", lambda: arts.add_refs_to_artifact_attribute_collection(
+        state["story"], ["/tag/999999999"], "Tags"))
+    step("bad.collection.after", lambda: len(arts.get_elements_by_ref(f"{state['story'].ref}/Tags")))
+    step("bad.collection.unknown_name", lambda: arts.add_refs_to_artifact_attribute_collection(
+        state["story"], [state["milestone"].ref], "NoSuchCollection"))
 
     # rallycli's delete_artifact calls a model method that does not exist (clean_for_update).
     step("artifact.delete", lambda: arts.delete_artifact(state["defect"]))

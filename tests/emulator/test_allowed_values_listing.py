@@ -20,18 +20,9 @@ from wsapi_client import Wsapi, oid_of
 DATA = Path(__file__).parents[2] / "src" / "pyral" / "emulator" / "data"
 
 
-def _typedef(wsapi: Wsapi, path: str) -> dict:
-    return wsapi.rows("typedefinition", query=f'(TypePath = "{path}")', fetch="ObjectID,Attributes")[0]
-
-
-def _attr(wsapi: Wsapi, path: str, element: str) -> dict:
-    td = _typedef(wsapi, path)
-    return wsapi.rows(f"typedefinition/{td['ObjectID']}/Attributes", query=f'(ElementName = "{element}")')[0]
-
-
 @pytest.fixture
 def custom(wsapi: Wsapi) -> dict:
-    td = _typedef(wsapi, "Defect")
+    td = wsapi.typedef("Defect")
     return wsapi.create("attributedefinition", {"Name": "Impact", "AttributeType": "STRING",
                                                 "TypeDefinition": f"/typedefinition/{td['ObjectID']}",
                                                 "AllowedValues": ["Low", "High"]})
@@ -54,7 +45,7 @@ def test_the_sources_say_the_types_are_not_queryable(wsapi: Wsapi) -> None:
 
 def test_collection_and_read_by_ref_agree_for_every_built_in_value(wsapi: Wsapi) -> None:
     for element in ("Severity", "Priority", "State", "ScheduleState", "Environment"):
-        attr = _attr(wsapi, "Defect", element)
+        attr = wsapi.attribute("Defect", element)
         listed = wsapi.rows(attr["AllowedValues"]["_ref"], fetch="true", pagesize=200)
         assert len(listed) == attr["AllowedValues"]["Count"] > 1
         assert [v["ValueIndex"] for v in listed] == list(range(len(listed)))
@@ -71,7 +62,7 @@ def test_collection_and_read_by_ref_agree_for_every_built_in_value(wsapi: Wsapi)
 
 
 def test_query_order_paging_and_fetch_on_built_in_values(wsapi: Wsapi) -> None:
-    ref = _attr(wsapi, "Defect", "Severity")["AllowedValues"]["_ref"]
+    ref = wsapi.attribute("Defect", "Severity")["AllowedValues"]["_ref"]
     everything = [v["StringValue"] for v in wsapi.rows(ref, pagesize=200)]
     assert everything[0] == "None" and "Major Problem" in everything
     hits = wsapi.query(ref, query='(StringValue contains "problem")', fetch="StringValue,ValueIndex")
@@ -96,7 +87,7 @@ def test_query_order_paging_and_fetch_on_built_in_values(wsapi: Wsapi) -> None:
 
 
 def test_built_in_and_custom_values_have_one_shape(wsapi: Wsapi, custom: dict) -> None:
-    builtin = _attr(wsapi, "Defect", "Severity")["AllowedValues"]["_ref"]
+    builtin = wsapi.attribute("Defect", "Severity")["AllowedValues"]["_ref"]
     stored = f"attributedefinition/{custom['ObjectID']}/AllowedValues"
     for params in ({}, {"fetch": "StringValue"}, {"fetch": "false"}, {"fetch": "StringValue", "compact": "true"}):
         mine, theirs = wsapi.rows(builtin, **params)[0], wsapi.rows(stored, **params)[0]
@@ -105,7 +96,7 @@ def test_built_in_and_custom_values_have_one_shape(wsapi: Wsapi, custom: dict) -
 
 
 def test_query_operators_of_built_in_and_custom_attributes(wsapi: Wsapi, custom: dict) -> None:
-    for attr in (_attr(wsapi, "Defect", "Severity"), wsapi.read(custom["_ref"], fetch="true")):
+    for attr in (wsapi.attribute("Defect", "Severity"), wsapi.read(custom["_ref"], fetch="true")):
         ops = wsapi.rows(attr["AllowedQueryOperators"]["_ref"], fetch="OperatorName", pagesize=200)
         assert len(ops) == attr["AllowedQueryOperators"]["Count"] and ops[0]["OperatorName"] == "="
         for op in ops:
@@ -116,7 +107,7 @@ def test_query_operators_of_built_in_and_custom_attributes(wsapi: Wsapi, custom:
 
 
 def test_bad_input_is_refused_and_changes_nothing(wsapi: Wsapi, custom: dict) -> None:
-    attr = _attr(wsapi, "Defect", "Severity")
+    attr = wsapi.attribute("Defect", "Severity")
     ref = attr["AllowedValues"]["_ref"]
     values = wsapi.rows(ref, pagesize=200)
     before = wsapi.fingerprint()

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
 from wsapi_client import API, Wsapi, inner
 
 from pyral.emulator import Emulator
@@ -99,17 +98,10 @@ def test_a_restored_artifact_keeps_its_discussion_age(wsapi: Wsapi, emulator: Em
 
 def test_a_viewer_reads_the_same_age(wsapi: Wsapi, emulator: Emulator) -> None:
     emulator.set_clock(T0)
-    user = wsapi.create("user", {"UserName": "da@example.com", "EmailAddress": "da@example.com"})
-    wsapi.create("projectpermission", {"User": user["_ref"], "Project": wsapi.default_project()["_ref"],
-                                       "Role": "Viewer"})
-    answer = wsapi.request("PUT", "/emulator/users/da@example.com/credentials",
-                           json={"api_key": "_key_da_00000000000000000000"})
-    assert answer.status_code == 200, answer.text
     defect = wsapi.create("defect", {"Name": "shared"})
     _post(wsapi, defect)
     emulator.advance_clock(7 * 60)
-    with httpx.Client(transport=wsapi.emu.transport(), base_url="http://emulator.test",
-                      headers={"ZSESSIONID": "_key_da_00000000000000000000"}) as viewer:
+    with wsapi.member("da@example.com", "Viewer") as viewer:
         seen = inner(viewer.get(f"{API}/defect/{defect['ObjectID']}", params={"fetch": AGE}).json())
         assert seen["Errors"] == [] and seen[AGE] == 7
         refused = inner(viewer.post(f"{API}/conversationpost/create",

@@ -264,14 +264,7 @@ def test_lookback_snapshots_carry_the_rollups(wsapi: Wsapi, emulator: Emulator) 
 def editor(wsapi: Wsapi) -> Iterator[tuple[httpx.Client, dict[str, Any]]]:
     """A user who edits the default project and has no role in a second one."""
     hidden = wsapi.create("project", {"Name": "Hidden", "Workspace": wsapi.default_workspace()["_ref"]})
-    user = wsapi.create("user", {"UserName": "ed@example.com", "EmailAddress": "ed@example.com"})
-    wsapi.create("projectpermission", {"User": user["_ref"], "Project": wsapi.default_project()["_ref"],
-                                       "Role": "Editor"})
-    answer = wsapi.request("PUT", "/emulator/users/ed@example.com/credentials",
-                           json={"api_key": "_key_ed_00000000000000000000"})
-    assert answer.status_code == 200, answer.text
-    client = httpx.Client(transport=wsapi.emu.transport(), base_url="http://emulator.test",
-                          headers={"ZSESSIONID": "_key_ed_00000000000000000000"})
+    client = wsapi.member("ed@example.com", "Editor")
     yield client, hidden
     client.close()
 

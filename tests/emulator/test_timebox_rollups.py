@@ -141,14 +141,7 @@ def test_capacity_load_follows_the_users_tasks(wsapi: Wsapi) -> None:
 @pytest.fixture
 def viewer(wsapi: Wsapi) -> Iterator[httpx.Client]:
     """A user who only views the default project."""
-    user = wsapi.create("user", {"UserName": "vi@example.com", "EmailAddress": "vi@example.com"})
-    wsapi.create("projectpermission", {"User": user["_ref"], "Project": wsapi.default_project()["_ref"],
-                                       "Role": "Viewer"})
-    answer = wsapi.request("PUT", "/emulator/users/vi@example.com/credentials",
-                           json={"api_key": "_key_vi_00000000000000000000"})
-    assert answer.status_code == 200, answer.text
-    client = httpx.Client(transport=wsapi.emu.transport(), base_url="http://emulator.test",
-                          headers={"ZSESSIONID": "_key_vi_00000000000000000000"})
+    client = wsapi.member("vi@example.com", "Viewer")
     yield client
     client.close()
 

@@ -19,23 +19,14 @@ from pyral.emulator.catalog import catalog
 SEVERITY = ["None", "Crash/Data Loss", "Major Problem", "Minor Problem", "Cosmetic"]
 
 
-def _typedef(wsapi: Wsapi, path: str) -> dict:
-    return wsapi.rows("typedefinition", query=f'(TypePath = "{path}")', fetch="ObjectID,Attributes")[0]
-
-
-def _attr(wsapi: Wsapi, path: str, element: str) -> dict:
-    td = _typedef(wsapi, path)
-    return wsapi.rows(f"typedefinition/{td['ObjectID']}/Attributes", query=f'(ElementName = "{element}")')[0]
-
-
 @pytest.fixture
 def pair(wsapi: Wsapi) -> tuple[str, str]:
     """(built-in Severity's AllowedValues, a custom attribute's with the same values) refs."""
-    td = _typedef(wsapi, "Defect")
+    td = wsapi.typedef("Defect")
     custom = wsapi.create("attributedefinition", {"Name": "Gravity", "AttributeType": "STRING",
                                                   "TypeDefinition": f"/typedefinition/{td['ObjectID']}",
                                                   "AllowedValues": SEVERITY})
-    builtin = _attr(wsapi, "Defect", "Severity")["AllowedValues"]["_ref"]
+    builtin = wsapi.attribute("Defect", "Severity")["AllowedValues"]["_ref"]
     stored = f"attributedefinition/{custom['ObjectID']}/AllowedValues"
     assert [v["StringValue"] for v in wsapi.rows(builtin, pagesize=200)] == SEVERITY
     assert [v["StringValue"] for v in wsapi.rows(stored, pagesize=200)] == SEVERITY
@@ -179,7 +170,7 @@ def test_fetch_true_shows_exactly_the_types_visible_attributes(wsapi: Wsapi, pai
     for ref, type_name in ((pair[0], "AllowedAttributeValue"), (pair[1], "AllowedAttributeValue")):
         shown = {k for k in wsapi.rows(ref, fetch="true")[0] if not k.startswith("_")}
         assert shown == {a.name for a in catalog().get(type_name).attrs if not a.hidden}
-    ops = _attr(wsapi, "Defect", "Severity")["AllowedQueryOperators"]["_ref"]
+    ops = wsapi.attribute("Defect", "Severity")["AllowedQueryOperators"]["_ref"]
     shown = {k for k in wsapi.rows(ops, fetch="true")[0] if not k.startswith("_")}
     assert shown == {a.name for a in catalog().get("AllowedQueryOperator").attrs if not a.hidden}
 
@@ -193,11 +184,11 @@ def test_nested_references_follow_the_renderer_rules(wsapi: Wsapi, pair: tuple[s
     rows = wsapi.rows(builtin, fetch="StringValue,AttributeDefinition,ElementName,Name", pagesize=200)
     nested = rows[0]["AttributeDefinition"]
     assert nested["ElementName"] == "Severity" and nested["Name"] == "Severity" and "_objectVersion" in nested
-    assert nested["_refObjectName"] == _attr(wsapi, "Defect", "Severity")["_refObjectName"] == "severity"
+    assert nested["_refObjectName"] == wsapi.attribute("Defect", "Severity")["_refObjectName"] == "severity"
     capture = load_capture("schemaSuccess.excerpt.json")["QueryResult"]["Results"]
     real = next(a for t in capture if t["ElementName"] == "Defect" for a in t["Attributes"]
                 if a["ElementName"] == "ScheduleState")
-    states = _attr(wsapi, "Defect", "ScheduleState")["AllowedValues"]["_ref"]
+    states = wsapi.attribute("Defect", "ScheduleState")["AllowedValues"]["_ref"]
     assert wsapi.rows(states, fetch="AttributeDefinition")[0]["AttributeDefinition"]["_refObjectName"] == (
         real["_refObjectName"]) == "scheduleState"
     compact = wsapi.query(builtin, fetch="StringValue,AttributeDefinition", compact="true", pagesize="3")["Results"]
@@ -224,7 +215,7 @@ def test_dotted_paths_reach_the_built_in_attribute(wsapi: Wsapi, pair: tuple[str
 
 
 def test_typedef_attributes_take_the_compilers_query_and_order(wsapi: Wsapi) -> None:
-    td = _typedef(wsapi, "Defect")
+    td = wsapi.typedef("Defect")
     ref = f"typedefinition/{td['ObjectID']}/Attributes"
     ratings = wsapi.rows(ref, query='(AttributeType = "RATING")', order="ElementName desc", pagesize=200)
     names = [a["ElementName"] for a in ratings]

@@ -128,6 +128,26 @@ class Wsapi:
     def default_project(self) -> dict[str, Any]:
         return self.rows("project", fetch="ObjectID,Name", project="null")[0]
 
+    def typedef(self, type_path: str) -> dict[str, Any]:
+        """The TypeDefinition of ``type_path`` (ObjectID and Attributes)."""
+        return self.rows("typedefinition", query=f'(TypePath = "{type_path}")', fetch="ObjectID,Attributes")[0]
+
+    def attribute(self, type_path: str, element: str) -> dict[str, Any]:
+        """The AttributeDefinition ``element`` of ``type_path``, read through its typedef's Attributes."""
+        td = self.typedef(type_path)
+        return self.rows(f"typedefinition/{td['ObjectID']}/Attributes", query=f'(ElementName = "{element}")')[0]
+
+    def member(self, user_name: str, role: str, project: dict[str, Any] | None = None) -> httpx.Client:
+        """A client (API key, in-process) of a new user whose only grant is ``role`` (Viewer, Editor,
+        Admin) on ``project`` (default: the default project); the caller closes it."""
+        user = self.create("user", {"UserName": user_name, "EmailAddress": user_name})
+        self.create("projectpermission", {"User": user["_ref"], "Role": role,
+                                          "Project": (project or self.default_project())["_ref"]})
+        key = f"_key_{user_name.split('@', 1)[0]}_".ljust(32, "0")
+        answer = self.request("PUT", f"/emulator/users/{user_name}/credentials", json={"api_key": key})
+        assert answer.status_code == 200, answer.text
+        return httpx.Client(transport=self.emu.transport(), base_url=self.emu.url, headers={"ZSESSIONID": key})
+
     def fingerprint(self) -> tuple[Any, ...]:
         """Everything a write could change in the store, in one comparable value."""
         store = self.emu.backend.store  # type: ignore[union-attr]

@@ -174,11 +174,8 @@ def after_delete(backend: Backend, row: Row) -> None:
 
 def _save(backend: Backend, oid: int, values: dict[str, Any]) -> None:
     row = backend.store.get(oid)
-    if row is None:
-        return
-    if any(row.data.get(k) != v for k, v in values.items()):
-        row.data.update(values)
-        backend.store.save(row, bump=False)
+    if row is not None:
+        backend.store.save_derived(row, values)
 
 
 def task_rollup(backend: Backend, wp: int) -> None:

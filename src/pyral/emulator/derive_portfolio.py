@@ -197,6 +197,5 @@ def _ids(*values: Any) -> set[int]:
 
 def _save(backend: Backend, oid: int, values: dict[str, Any]) -> None:
     row = backend.store.get(oid)
-    if row is not None and any(row.data.get(k) != v for k, v in values.items()):
-        row.data.update(values)
-        backend.store.save(row, bump=False)
+    if row is not None:
+        backend.store.save_derived(row, values)

@@ -123,7 +123,4 @@ def _ids(*values: Any) -> set[int]:
 def _save(backend: Backend, row: Row, values: dict[str, Any]) -> None:
     """Store derived values (no version bump), only those the type has and only when they differ."""
     tdef = backend.schema(row.workspace).get(row.type)
-    values = {k: v for k, v in values.items() if tdef is not None and k in tdef.by_name}
-    if any(row.data.get(k) != v for k, v in values.items()):
-        row.data.update(values)
-        backend.store.save(row, bump=False)
+    backend.store.save_derived(row, {k: v for k, v in values.items() if tdef is not None and k in tdef.by_name})

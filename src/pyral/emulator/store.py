@@ -33,7 +33,7 @@ JSONB = tuple(int(p) for p in sqlite3.sqlite_version.split(".")[:2]) >= (3, 45)
 DATA_IN = "jsonb(?)" if JSONB else "?"  # how a document is written
 DATA_OUT = "json(data)" if JSONB else "data"  # how it is read back as text
 
-SCHEMA = """
+OBJECTS_TABLE = """
 CREATE TABLE IF NOT EXISTS objects (
     oid INTEGER PRIMARY KEY,
     type TEXT NOT NULL,
@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS objects (
     rank TEXT,
     deleted INTEGER NOT NULL DEFAULT 0,
     data BLOB NOT NULL
-);
+)"""  # the layout of every object row (also the in-memory table of virtual_query.py)
+
+SCHEMA = OBJECTS_TABLE + """;
 CREATE INDEX IF NOT EXISTS objects_type_ws ON objects(type, workspace, deleted);
 CREATE INDEX IF NOT EXISTS objects_project ON objects(project, type);
 CREATE INDEX IF NOT EXISTS objects_fid ON objects(workspace, fid);
@@ -389,6 +391,13 @@ class Store:
             self.touched[row.oid] = _copy(row)
             self._wrote(row.type)
         return row
+
+    def save_derived(self, row: Row, values: dict[str, Any]) -> None:
+        """Store derived (read-only, computed) values on ``row`` when any differs from what it
+        holds; no version bump, as Rally does not count a rollup as an edit."""
+        if any(row.data.get(k) != v for k, v in values.items()):
+            row.data.update(values)
+            self.save(row, bump=False)
 
     def take_touched(self) -> tuple[dict[int, Row], set[int]]:
         """The rows written since the last call and the owners whose links changed, forgetting

@@ -68,7 +68,7 @@ def children_velocity(backend: Backend, timebox: int) -> None:
             f" WHERE o.type = ? AND o.deleted = 0 AND o.project IN ({marks}) AND {value_sql('o', 'Name')} = ?"
             f" AND {value_sql('o', start)} IS ? AND {value_sql('o', end)} IS ?",
             [row.type, *below, row.data.get("Name"), row.data.get(start), row.data.get(end)])[0][0])
-    _save(backend, row, {"ChildrenPlannedVelocity": round(total, 6)})
+    backend.store.save_derived(row, {"ChildrenPlannedVelocity": round(total, 6)})
 
 
 def release_backlog(backend: Backend, release: int) -> None:
@@ -82,7 +82,7 @@ def release_backlog(backend: Backend, release: int) -> None:
             f"SELECT count(*) FROM objects o WHERE o.type = ? AND o.workspace = ? AND o.deleted = 0"
             f" AND {value_sql('o', 'Release')} = ? AND {value_sql('o', 'Iteration')} IS NULL",
             [type_name, row.workspace, release])[0][0]
-    _save(backend, row, {"ReleaseBacklogItemsCount": int(count)})
+    backend.store.save_derived(row, {"ReleaseBacklogItemsCount": int(count)})
 
 
 def capacities(backend: Backend, iterations: Iterable[int]) -> None:
@@ -109,7 +109,7 @@ def capacity(backend: Backend, oid: int) -> None:
         [row.workspace, row.data.get("User"), row.data.get("Iteration"), row.project])[0][0])
     cap = row.data.get("Capacity")
     load = round(estimates / float(cap), 2) if isinstance(cap, int | float) and cap else None
-    _save(backend, row, {"TaskEstimates": round(estimates, 6), "Load": load})
+    backend.store.save_derived(row, {"TaskEstimates": round(estimates, 6), "Load": load})
 
 
 def _same_timeboxes_above(backend: Backend, row: Row, names: set[Any]) -> None:
@@ -150,9 +150,3 @@ def _descendants(backend: Backend, project: int) -> list[int]:
 
 def _ids(*values: Any) -> set[int]:
     return {int(v) for v in values if v is not None}
-
-
-def _save(backend: Backend, row: Row, values: dict[str, Any]) -> None:
-    if any(row.data.get(k) != v for k, v in values.items()):
-        row.data.update(values)
-        backend.store.save(row, bump=False)

@@ -16,11 +16,7 @@ from datetime import date
 from .catalog import TypeDef, WorkspaceSchema
 from .query_compiler import QueryCompiler
 from .query_parser import parse_query
-from .store import Row, sqlite3
-
-_TABLE = ("CREATE TABLE objects (oid INTEGER PRIMARY KEY, type TEXT NOT NULL, workspace INTEGER, project INTEGER,"
-          " uuid TEXT NOT NULL, version INTEGER NOT NULL, created TEXT NOT NULL, updated TEXT NOT NULL,"
-          " fid INTEGER, rank TEXT, deleted INTEGER NOT NULL, data TEXT NOT NULL)")
+from .store import OBJECTS_TABLE, Row, sqlite3
 
 
 def select(rows: Sequence[Row], tdef: TypeDef, schema: WorkspaceSchema, *, query: str | None,
@@ -36,7 +32,7 @@ def select(rows: Sequence[Row], tdef: TypeDef, schema: WorkspaceSchema, *, query
     terms = compiler.order_by(f"{order or ''},Rank", tdef)  # ties: the catalog's order (``rank``)
     con = sqlite3.connect(":memory:")
     try:
-        con.execute(_TABLE)
+        con.execute(OBJECTS_TABLE)
         con.executemany("INSERT OR IGNORE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)",
                         [(r.oid, r.type, r.workspace, r.project, r.uuid, r.version, r.created, r.updated, r.fid,
                           f"{k:06d}", json.dumps(r.data)) for k, r in enumerate([*rows, *related])])
